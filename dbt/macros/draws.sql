@@ -1,0 +1,12 @@
+{#
+  Deterministic uniform draw in (0, 1) for one employee, year and kind of event.
+
+  The draw is a pure function of (random_seed, key, simulation_year, kind): the same
+  seed gives the same numbers on any machine, and two scenarios with the same seed share
+  them ("common random numbers"), so a difference between scenarios is policy, not noise.
+  md5 is used rather than DuckDB's hash() because md5 is fixed by its specification.
+#}
+{% macro draw(kind, key='employee_id') -%}
+    ((md5_number_upper(concat_ws('|', {{ var('random_seed') }}, {{ key }}, {{ var('simulation_year') }}, '{{ kind }}'))::double + 0.5)
+        / 18446744073709551616.0)
+{%- endmacro %}

@@ -1,0 +1,14 @@
+{# Generic test: a scenario's file holds rows of that scenario only. #}
+{% test only_this_scenario(model) %}
+select scenario_id
+from {{ model }}
+where scenario_id is distinct from '{{ var('scenario_id') }}'
+{% endtest %}
+
+{# Generic test: a column is unique within each simulation year (e.g. one snapshot row per employee per year). #}
+{% test unique_per_year(model, column_name) %}
+select simulation_year, {{ column_name }}, count(*) as rows_per_year
+from {{ model }}
+group by simulation_year, {{ column_name }}
+having count(*) > 1
+{% endtest %}

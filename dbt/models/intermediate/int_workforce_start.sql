@@ -1,0 +1,64 @@
+-- Actives at the start of the simulation year, with age, tenure and bands as of 1 January.
+-- First year: the census actives, placed on a level by pay. Later years: last year's
+-- year-end actives, carrying their level and pay (age and tenure advance with the dates).
+with
+
+{% if var('simulation_year') == var('start_year') %}
+population as (
+    select
+        census.employee_id,
+        census.birth_date,
+        census.hire_date,
+        (
+            select coalesce(max(bands.level), 1)
+            from {{ ref('level_pay_bands') }} as bands
+            where census.annual_pay >= bands.pay_min
+        ) as level,
+        census.annual_pay,
+        census.deferral_rate,
+        census.scheduled_hours
+    from {{ ref('stg_census') }} as census
+    where census.active
+),
+{% else %}
+population as (
+    select
+        employee_id,
+        birth_date,
+        hire_date,
+        level,
+        annual_pay,
+        deferral_rate,
+        scheduled_hours
+    from {{ prior_year_snapshot() }}
+    where simulation_year = {{ var('simulation_year') }} - 1
+        and employment_status = 'active'
+),
+{% endif %}
+
+dated as (
+    select
+        population.*,
+        {{ whole_years('birth_date', year_start()) }} as age,
+        {{ whole_years('hire_date', year_start()) }} as tenure_years
+    from population
+)
+
+select
+    {{ scenario_columns() }},
+    dated.employee_id,
+    dated.birth_date,
+    dated.hire_date,
+    dated.level,
+    dated.annual_pay,
+    dated.deferral_rate,
+    dated.scheduled_hours,
+    dated.age,
+    dated.tenure_years,
+    age_bands.age_band,
+    tenure_bands.tenure_band
+from dated
+inner join {{ ref('age_bands') }} as age_bands
+    on {{ in_band('dated.age', 'age_bands', 'age') }}
+inner join {{ ref('tenure_bands') }} as tenure_bands
+    on {{ in_band('dated.tenure_years', 'tenure_bands', 'tenure') }}

@@ -1,0 +1,104 @@
+"""The dbt project: its location, how a scenario-year becomes dbt variables, and its manifest."""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from planwise_assets.scenarios import ScenarioConfig
+from planwise_assets.warehouse import REPO_ROOT, warehouse_path
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
+MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
+
+
+def dbt_vars(config: ScenarioConfig, year: int) -> dict[str, Any]:
+    """The dbt variables for one scenario-year: every parameter the SQL reads, from the typed config.
+
+    The warehouse path is a variable too (the profile attaches it), so that the file a dbt
+    invocation writes is decided by warehouse_path() like every other access.
+    """
+    return {
+        "warehouse_path": str(warehouse_path(config.scenario_id)),
+        "scenario_id": config.scenario_id,
+        "plan_design_id": config.plan_design_id,
+        "simulation_year": year,
+        "start_year": config.simulation.start_year,
+        "random_seed": config.simulation.random_seed,
+        "target_growth_rate": config.simulation.target_growth_rate,
+        "total_termination_rate": config.workforce.total_termination_rate,
+        "new_hire_termination_rate": config.workforce.new_hire_termination_rate,
+        "promotion_base_rate": config.workforce.promotion_base_rate,
+        "cola_rate": config.compensation.cola_rate,
+        "merit_budget": config.compensation.merit_budget,
+        "promotion_raise_rate": config.compensation.promotion_raise_rate,
+        "review_month": config.compensation.review_month,
+        "review_day": config.compensation.review_day,
+    }
+
+
+def parse_vars() -> dict[str, Any]:
+    """Variables used when parsing: parsing renders every model once, on its first-year branch."""
+    reference = ScenarioConfig.model_validate(
+        {
+            "scenario": {"name": "parse"},
+            "simulation": {"start_year": 2025, "end_year": 2025, "random_seed": 0, "target_growth_rate": 0},
+        }
+    )
+    return dbt_vars(reference, 2025)
+
+
+def dbt_args(command: str, variables: dict[str, Any]) -> list[str]:
+    """CLI arguments for an in-process dbt call on this project."""
+    return [
+        command,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--vars",
+        json.dumps(variables, sort_keys=True),
+        "--quiet",
+    ]
+
+
+def _project_mtime() -> float:
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "seeds", "macros", "tests"):
+        sources.extend(path for path in (DBT_PROJECT_DIR / folder).rglob("*") if path.is_file())
+    return max(path.stat().st_mtime for path in sources)
+
+
+def parse_project() -> Any:
+    """Parse the project in this process and return dbt's Manifest object.
+
+    Parsing writes manifest.json (which Dagster reads to build the assets) and dbt's
+    partial-parse cache; a file lock keeps parallel runs from writing them at once.
+    The variables are always parse_vars(), so the cache stays valid between calls.
+    """
+    from dbt.cli.main import dbtRunner  # dbt takes seconds to import; only where it runs
+
+    DBT_TARGET_DIR.mkdir(parents=True, exist_ok=True)
+    with open(DBT_TARGET_DIR / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = dbtRunner().invoke(dbt_args("parse", parse_vars()))
+    if not result.success:
+        raise RuntimeError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
+    return result.result
+
+
+@functools.cache
+def manifest_path() -> Path:
+    """manifest.json, re-parsed only when a project file is newer than it."""
+    if not MANIFEST_PATH.exists() or MANIFEST_PATH.stat().st_mtime < _project_mtime():
+        parse_project()
+    return MANIFEST_PATH
+
+
+@functools.cache
+def manifest() -> dict[str, Any]:
+    return json.loads(manifest_path().read_text())
