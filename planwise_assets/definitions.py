@@ -1,0 +1,25 @@
+"""Assembles PlanWise's Dagster definitions; the pieces live in their own modules."""
+
+from dagster import AssetSelection, Definitions, define_asset_job
+
+from planwise_assets.census_asset import census
+from planwise_assets.dbt_assets import simulate_workforce
+from planwise_assets.io_manager import ScenarioWarehouseIOManager
+from planwise_assets.partitions import scenario_partitions, simulation_partitions
+from planwise_assets.resources import ScenarioStore
+
+defs = Definitions(
+    assets=[census, simulate_workforce],
+    jobs=[
+        define_asset_job("load_census", AssetSelection.assets(census), partitions_def=scenario_partitions),
+        define_asset_job(
+            "simulate_workforce_job",
+            AssetSelection.assets(simulate_workforce),
+            partitions_def=simulation_partitions,
+        ),
+    ],
+    resources={
+        "scenarios": ScenarioStore(),
+        "warehouse_io_manager": ScenarioWarehouseIOManager(),
+    },
+)
