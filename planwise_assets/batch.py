@@ -48,18 +48,18 @@ QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}
 
 
 def run_scenario(instance: DagsterInstance, config: ScenarioConfig) -> list[str]:
-    """Load the census, then simulate all years in one run; returns the run ids. Raises on failure."""
+    """Load the census and assumptions, then simulate all years in one run; returns the run ids. Raises on failure."""
     from planwise_assets.definitions import defs
 
     scenario_id = config.scenario_id
     register_scenario(instance, scenario_id)
     runs = []
-    census = defs.get_job_def("load_census").execute_in_process(
+    census = defs.get_job_def("load_scenario_inputs").execute_in_process(
         instance=instance, partition_key=scenario_id, run_config=QUIET_RUN_CONFIG, raise_on_error=False
     )
     runs.append(census.run_id)
     if not census.success:
-        raise PlanwiseError(f"{scenario_id}: census: {_failure_message(census)}")
+        raise PlanwiseError(f"{scenario_id}: inputs: {_failure_message(census)}")
     first, last = config.simulation.start_year, config.simulation.end_year
     simulation = defs.get_job_def("simulate_workforce_job").execute_in_process(
         instance=instance,

@@ -42,14 +42,19 @@ def dbt_vars(config: ScenarioConfig, year: int) -> dict[str, Any]:
 
 
 def parse_vars() -> dict[str, Any]:
-    """Variables used when parsing: parsing renders every model once, on its first-year branch."""
+    """Variables used when parsing: parsing renders every model once, on its first-year branch.
+
+    They must not change between parses (dbt re-parses everything when vars change), so the
+    warehouse path, which depends on $PLANWISE_HOME, is a fixed placeholder: parsing never
+    opens the database.
+    """
     reference = ScenarioConfig.model_validate(
         {
             "scenario": {"name": "parse"},
             "simulation": {"start_year": 2025, "end_year": 2025, "random_seed": 0, "target_growth_rate": 0},
         }
     )
-    return dbt_vars(reference, 2025)
+    return {**dbt_vars(reference, 2025), "warehouse_path": "parse-only.duckdb"}
 
 
 def dbt_args(command: str, variables: dict[str, Any]) -> list[str]:

@@ -60,15 +60,16 @@ class _InProcessDbt:
         self._runner = dbtRunner(manifest=dbt_manifest)
         self.invocations = 0
 
-    def invoke(self, command: str, variables: dict[str, Any], what: str) -> tuple[list[Any], float]:
+    def invoke(self, command: str, variables: dict[str, Any], what: str, select: str) -> tuple[list[Any], float]:
+        """Run one dbt command; a failed model or seed raises naming it, failed tests are returned."""
         self.invocations += 1
-        result = self._runner.invoke([*dbt_args(command, variables), "--no-write-json"])
+        result = self._runner.invoke([*dbt_args(command, variables), "--select", select, "--no-write-json"])
         node_results = list(result.result.results) if result.result is not None else []
-        failed = [r for r in node_results if str(r.status) in {"error", "fail"} and command != "test"]
+        failed = [r for r in node_results if str(r.status) == "error" and r.node.resource_type != "test"]
         if failed:
             first = failed[0]
             raise SimulationError(f"dbt model {first.node.name} failed for {what}: {first.message}")
-        if result.exception is not None or (not result.success and command != "test"):
+        if result.exception is not None:
             raise SimulationError(f"dbt {command} failed for {what}: {result.exception}")
         sql_seconds = sum(
             timing.completed_at.timestamp() - timing.started_at.timestamp()
@@ -103,9 +104,11 @@ def _check_can_run(config: ScenarioConfig, years: list[int]) -> None:
         raise SimulationError(f"{scenario}: years {years} are not consecutive")
     with duckdb.connect(str(warehouse_path(scenario))) as con:
         tables = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
-        if "census" not in tables:
+        missing = {"census", "level_pay_bands"} - tables
+        if missing:
             raise SimulationError(
-                f"{scenario}: the census is not loaded; materialize the census asset for this scenario first"
+                f"{scenario}: its inputs are not loaded ({', '.join(sorted(missing))}); "
+                "materialize the census and the seed assets for this scenario first"
             )
         if years[0] > first:
             previous = years[0] - 1
@@ -139,25 +142,8 @@ def _year_metrics(config: ScenarioConfig, reports: list[YearReport], models: lis
             reports[years.index(year)].events_by_type[event_type] = count
 
 
-def simulate(config: ScenarioConfig, years: list[int], dbt_manifest: Any, models: list[str]) -> SimulationReport:
-    """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock."""
-    _check_can_run(config, years)
-    started = time.perf_counter()
-    dbt = _InProcessDbt(dbt_manifest)
-    scenario = config.scenario_id
-    reports: list[YearReport] = []
-    try:
-        _, sql_seconds = dbt.invoke("seed", dbt_vars(config, years[0]), f"{scenario} seeds")
-        for year in years:
-            year_started = time.perf_counter()
-            _, year_sql = dbt.invoke("run", dbt_vars(config, year), f"{scenario} {year}")
-            reports.append(YearReport(year, time.perf_counter() - year_started, year_sql))
-            sql_seconds += year_sql
-        test_results, test_sql = dbt.invoke("test", dbt_vars(config, years[-1]), f"{scenario} tests")
-        sql_seconds += test_sql
-    finally:
-        release_warehouse()
-    tests = [
+def _outcomes(test_results: list[Any]) -> list[TestOutcome]:
+    return [
         TestOutcome(
             unique_id=r.node.unique_id,
             name=r.node.name,
@@ -166,7 +152,46 @@ def simulate(config: ScenarioConfig, years: list[int], dbt_manifest: Any, models
             message=str(r.message or ""),
         )
         for r in test_results
+        if r.node.resource_type == "test"
     ]
+
+
+def load_seeds(config: ScenarioConfig, dbt_manifest: Any) -> list[TestOutcome]:
+    """Load the seed tables into the scenario's file and test them; the caller holds its write lock."""
+    dbt = _InProcessDbt(dbt_manifest)
+    try:
+        results, _ = dbt.invoke(
+            "build",
+            dbt_vars(config, config.simulation.start_year),
+            f"{config.scenario_id} seeds",
+            select="resource_type:seed",
+        )
+    finally:
+        release_warehouse()
+    return _outcomes(results)
+
+
+def simulate(config: ScenarioConfig, years: list[int], dbt_manifest: Any, models: list[str]) -> SimulationReport:
+    """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock."""
+    _check_can_run(config, years)
+    started = time.perf_counter()
+    dbt = _InProcessDbt(dbt_manifest)
+    scenario = config.scenario_id
+    reports: list[YearReport] = []
+    sql_seconds = 0.0
+    try:
+        for year in years:
+            year_started = time.perf_counter()
+            _, year_sql = dbt.invoke("run", dbt_vars(config, year), f"{scenario} {year}", select="resource_type:model")
+            reports.append(YearReport(year, time.perf_counter() - year_started, year_sql))
+            sql_seconds += year_sql
+        test_results, test_sql = dbt.invoke(
+            "test", dbt_vars(config, years[-1]), f"{scenario} tests", select="resource_type:model"
+        )
+        sql_seconds += test_sql
+    finally:
+        release_warehouse()
+    tests = _outcomes(test_results)
     _year_metrics(config, reports, models)
     return SimulationReport(
         scenario_id=scenario,

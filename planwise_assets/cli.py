@@ -1,0 +1,104 @@
+"""The `planwise` command line: census generation and batch runs through the Dagster definitions."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from planwise_assets.errors import PlanwiseError, ScenarioFileError
+from planwise_assets.warehouse import planwise_home
+
+
+def _generate_census(args: argparse.Namespace) -> int:
+    from planwise_assets.census import generate_census, write_census
+
+    frame = generate_census(args.employees, args.seed, args.census_date)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    write_census(frame, args.output)
+    print(f"wrote {len(frame)} employees to {args.output}")
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    import os
+
+    from planwise_assets.scenarios import discover_scenarios, load_scenario
+
+    os.environ["PLANWISE_SCENARIOS_DIR"] = str(args.scenarios_dir.resolve())
+    available = discover_scenarios(args.scenarios_dir)
+    wanted = args.scenarios.split(",") if args.scenarios else sorted(available)
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise ScenarioFileError(f"{args.scenarios_dir}: no valid scenario file for {', '.join(unknown)}")
+    configs = [load_scenario(available[name]) for name in wanted]
+
+    from planwise_assets.batch import run_batch
+    from planwise_assets.instance import get_instance
+
+    batch_dir, outcomes = run_batch(get_instance(), configs, args.output_dir)
+    failed = [o.scenario_id for o in outcomes if o.status != "succeeded"]
+    print(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed; results in {batch_dir}")
+    return 1 if failed else 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    """`dagster dev` on workspace.yaml with the persistent Dagster home under the data root."""
+    import os
+
+    from planwise_assets.instance import prepare_dagster_home
+    from planwise_assets.warehouse import REPO_ROOT
+
+    prepare_dagster_home()
+    os.chdir(REPO_ROOT)
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
+    os.execv(command[0], command)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planwise", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    census = commands.add_parser("census", help="census files").add_subparsers(dest="census_command", required=True)
+    generate = census.add_parser("generate", help="write a deterministic synthetic census (CSV or Parquet)")
+    generate.add_argument("--employees", type=int, default=10_000)
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--output", type=Path, required=True)
+    generate.add_argument(
+        "--census-date", type=dt.date.fromisoformat, default=dt.date(2024, 12, 31), help="YYYY-MM-DD"
+    )
+    generate.set_defaults(handler=_generate_census)
+
+    batch = commands.add_parser("batch", help="simulate scenarios through Dagster and write their results")
+    batch.add_argument("--scenarios", help="comma-separated scenario ids (default: every file in the folder)")
+    batch.add_argument("--scenarios-dir", type=Path, default=Path(__file__).resolve().parent.parent / "scenarios")
+    batch.add_argument("--output-dir", type=Path, default=None, help="default: $PLANWISE_HOME/batches")
+    batch.set_defaults(handler=_batch)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI and daemon (dagster dev) on this project")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    # Dagster flags beta APIs (multi-partition mappings) on every import; not the user's concern.
+    warnings.filterwarnings("ignore", message=".*is currently in beta.*")
+    args = _parser().parse_args(argv)
+    if getattr(args, "output_dir", "unset") is None:
+        args.output_dir = planwise_home() / "batches"
+    try:
+        return args.handler(args)
+    except PlanwiseError as error:
+        print(f"planwise: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
