@@ -36,10 +36,14 @@ def register_scenario(instance: DagsterInstance, scenario_id: str) -> None:
 
 
 def _failure_message(result) -> str:
+    """The failed step's message: a Failure's description, else the error's first line."""
     for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data.error is not None:
-            error = event.step_failure_data.error
-            return (error.cause.message if error.cause else error.message).strip().splitlines()[0]
+        if event.is_step_failure:
+            failure = event.step_failure_data
+            if failure.user_failure_data is not None and failure.user_failure_data.description:
+                return failure.user_failure_data.description
+            if failure.error is not None:
+                return failure.error.message.strip().splitlines()[0]
     return "run failed"
 
 
@@ -54,14 +58,14 @@ def run_scenario(instance: DagsterInstance, config: ScenarioConfig) -> list[str]
     scenario_id = config.scenario_id
     register_scenario(instance, scenario_id)
     runs = []
-    census = defs.get_job_def("load_scenario_inputs").execute_in_process(
+    census = defs.resolve_job_def("load_scenario_inputs").execute_in_process(
         instance=instance, partition_key=scenario_id, run_config=QUIET_RUN_CONFIG, raise_on_error=False
     )
     runs.append(census.run_id)
     if not census.success:
         raise PlanwiseError(f"{scenario_id}: inputs: {_failure_message(census)}")
     first, last = config.simulation.start_year, config.simulation.end_year
-    simulation = defs.get_job_def("simulate_workforce_job").execute_in_process(
+    simulation = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
         instance=instance,
         run_config=QUIET_RUN_CONFIG,
         tags={

@@ -5,22 +5,13 @@ from dagster import AssetSelection, Definitions, define_asset_job
 from planwise_assets.census_asset import census
 from planwise_assets.dbt_assets import load_assumptions, simulate_workforce
 from planwise_assets.io_manager import ScenarioWarehouseIOManager
-from planwise_assets.partitions import scenario_partitions, simulation_partitions
 from planwise_assets.resources import ScenarioStore
 
 defs = Definitions(
     assets=[census, load_assumptions, simulate_workforce],
     jobs=[
-        define_asset_job(
-            "load_scenario_inputs",
-            AssetSelection.assets(census, load_assumptions),
-            partitions_def=scenario_partitions,
-        ),
-        define_asset_job(
-            "simulate_workforce_job",
-            AssetSelection.assets(simulate_workforce),
-            partitions_def=simulation_partitions,
-        ),
+        define_asset_job("load_scenario_inputs", AssetSelection.assets(census, load_assumptions)),
+        define_asset_job("simulate_workforce_job", AssetSelection.assets(simulate_workforce)),
     ],
     resources={
         "scenarios": ScenarioStore(),

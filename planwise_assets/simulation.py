@@ -51,6 +51,19 @@ class SimulationReport:
     sql_seconds: float
 
 
+def _database_error(message: str) -> str:
+    """dbt's error text on one line: the database's own message, without dbt's header or DuckDB's candidate lists."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if lines and lines[0].startswith(("Runtime Error in", "Database Error in")):
+        lines = lines[1:]
+    kept = []
+    for line in lines:
+        if line.startswith("Candidate functions"):
+            break
+        kept.append(line)
+    return " ".join(kept)[:600]
+
+
 class _InProcessDbt:
     """dbt's Python API bound to one parsed manifest; counts invocations and SQL time."""
 
@@ -68,7 +81,9 @@ class _InProcessDbt:
         failed = [r for r in node_results if str(r.status) == "error" and r.node.resource_type != "test"]
         if failed:
             first = failed[0]
-            raise SimulationError(f"dbt model {first.node.name} failed for {what}: {first.message}")
+            raise SimulationError(
+                f"dbt model {first.node.name} failed for {what}: {_database_error(str(first.message))}"
+            )
         if result.exception is not None:
             raise SimulationError(f"dbt {command} failed for {what}: {result.exception}")
         sql_seconds = sum(

@@ -1,0 +1,361 @@
+"""Benchmark `planwise batch`: wall-clock, time per simulated year, SQL share and peak memory by census size.
+
+Each repetition runs the installed CLI in a fresh PLANWISE_HOME (census generation and
+load, seeds, five simulated years), measures the child process exactly (wall-clock and
+peak RSS from os.wait4), then reads the dbt timings the run recorded in its Dagster
+instance. Run with the project's virtualenv:
+
+    .venv/bin/python bench/run_bench.py [--sizes 1000,10000,100000] [--repeats 3]
+
+Standard library only: dagster is read in a separate process, so that this process stays
+small (a child's ru_maxrss can never be below its parent's RSS at the time of the fork).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BASELINE = REPO_ROOT / "scenarios" / "baseline.yaml"
+RESULTS = REPO_ROOT / "bench" / "results" / "latest.json"
+VENV_BIN = Path(sys.executable).parent  # not resolved: .venv/bin/python is a symlink
+START_YEAR, END_YEAR = 2025, 2029
+YEARS = END_YEAR - START_YEAR + 1
+CENSUS_SEED = 42
+WARMUP_SIZE = 1000
+MIB = 1024 * 1024
+
+# The reference system's wall-clock for the same five years, by census size (seconds).
+REFERENCE_SECONDS = {1_000: 153.0, 10_000: 188.0, 100_000: 253.0}
+# DESIGN targets on the whole five-year run: (size, what, limit, unit).
+TARGETS = [
+    (10_000, "wall <= 19 s (required)", 19.0, "wall_s"),
+    (10_000, "wall <= 10 s (aim)", 10.0, "wall_s"),
+    (100_000, "wall <= 30 s", 30.0, "wall_s"),
+    (100_000, "peak RSS <= 1 GiB", 1024.0, "peak_rss_mib"),
+]
+
+# Runs with the venv's python and DAGSTER_HOME set; prints the run's recorded metadata as JSON.
+READ_METADATA = """
+import json, warnings
+warnings.filterwarnings("ignore")
+from dagster import AssetKey, DagsterInstance
+
+def latest(instance, key):
+    event = instance.get_latest_materialization_event(AssetKey(key))
+    if event is None or event.asset_materialization is None:
+        raise SystemExit(f"no materialization of {key} in this Dagster home")
+    values = {}
+    for name, value in event.asset_materialization.metadata.items():
+        value = getattr(value, "value", value)
+        if isinstance(value, (int, float, str, bool)):
+            values[name] = value
+    return values
+
+with DagsterInstance.get() as instance:
+    summary, census = latest(instance, "fct_yearly_summary"), latest(instance, "census")
+    print(json.dumps({"summary": summary, "census": census}))
+"""
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml  # the project's PyYAML, installed in the venv
+
+    return yaml.safe_load(path.read_text())
+
+
+def write_scenario(folder: Path, size: int) -> str:
+    """Copy baseline.yaml into folder as scenario bench_<size> with a generated census of size employees."""
+    scenario_id = f"bench_{size}"
+    import yaml
+
+    config = _read_yaml(BASELINE)
+    config["scenario"] = {
+        **config.get("scenario", {}),
+        "name": scenario_id,
+        "description": f"benchmark: baseline with a generated census of {size} employees",
+    }
+    config["simulation"] = {**config.get("simulation", {}), "start_year": START_YEAR, "end_year": END_YEAR}
+    config["census"] = {"employees": size, "seed": CENSUS_SEED}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{scenario_id}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return scenario_id
+
+
+def run_cli(scenarios_dir: Path, scenario_id: str, home: Path) -> dict[str, float]:
+    """One `planwise batch` in a fresh home: wall-clock and the child's own peak RSS."""
+    planwise = VENV_BIN / "planwise"
+    command = [
+        str(planwise),
+        "batch",
+        "--scenarios-dir",
+        str(scenarios_dir),
+        "--scenarios",
+        scenario_id,
+        "--output-dir",
+        str(home / "out"),
+    ]
+    env = {key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"}
+    env["PLANWISE_HOME"] = str(home)
+    home.mkdir(parents=True, exist_ok=True)
+    # Output goes to files: a pipe nobody reads while we sit in wait4 could block the child.
+    with open(home / "stdout.txt", "wb") as out, open(home / "stderr.txt", "wb") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
+    if child.returncode != 0:
+        sys.stderr.write((home / "stdout.txt").read_text(errors="replace"))
+        sys.stderr.write((home / "stderr.txt").read_text(errors="replace"))
+        raise SystemExit(
+            f"run_bench: {' '.join(command)} exited with {child.returncode} (PLANWISE_HOME={home})"
+        )
+    # the CLI prints "    succeeded in 12.3 s" per scenario: the time from the census job to the CSV
+    reported = re.search(r"succeeded in ([0-9.]+) s", (home / "stdout.txt").read_text(errors="replace"))
+    return {
+        "wall_s": wall,
+        "peak_rss_mib": usage.ru_maxrss * 1024 / MIB,
+        "user_s": usage.ru_utime,
+        "system_s": usage.ru_stime,
+        "cli_scenario_s": float(reported.group(1)) if reported else None,
+    }
+
+
+def read_metadata(home: Path) -> dict[str, Any]:
+    """The materialization metadata the run recorded in <home>/dagster_home."""
+    env = {**os.environ, "DAGSTER_HOME": str(home / "dagster_home")}
+    done = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", READ_METADATA], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"run_bench: cannot read the Dagster instance in {home / 'dagster_home'}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def repetition(
+    scenarios_dir: Path, scenario_id: str, size: int, tmp_root: Path, label: str
+) -> dict[str, Any]:
+    home = Path(tempfile.mkdtemp(prefix=f"{label}_", dir=tmp_root))
+    load_before = os.getloadavg()[0]
+    try:
+        measured = run_cli(scenarios_dir, scenario_id, home)
+        recorded = read_metadata(home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    summary, census = recorded["summary"], recorded["census"]
+    if census.get("employees") != size or summary.get("scenarios") != scenario_id:
+        raise SystemExit(
+            f"run_bench: the run did not simulate {scenario_id} with {size} employees "
+            f"(census metadata {census}, summary metadata {summary})"
+        )
+    spent, in_sql = float(summary["seconds_spent"]), float(summary["seconds_in_sql"])
+    return {
+        **measured,
+        "load_1min_before": load_before,
+        "seconds_spent": spent,
+        "seconds_in_sql": in_sql,
+        "per_year_s": spent / YEARS,
+        "outside_sql_s": measured["wall_s"] - in_sql,
+        "dbt_invocations": int(summary["dbt_invocations"]),
+        "rows_written": summary.get("rows_written"),
+    }
+
+
+def summarise(size: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    def median(key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    wall, outside = median("wall_s"), median("outside_sql_s")
+    reference = REFERENCE_SECONDS.get(size)
+    invocations = sorted({run["dbt_invocations"] for run in runs})
+    return {
+        "size": size,
+        "repetitions": len(runs),
+        "median_wall_s": round(wall, 3),
+        "median_per_year_s": round(median("per_year_s"), 3),
+        "median_sql_s": round(median("seconds_in_sql"), 3),
+        "median_outside_sql_s": round(outside, 3),
+        "median_outside_sql_share_pct": round(100 * outside / wall, 1),
+        "dbt_invocations": invocations[0] if len(invocations) == 1 else invocations,
+        "median_peak_rss_mib": round(median("peak_rss_mib"), 1),
+        "min_wall_s": round(min(run["wall_s"] for run in runs), 3),
+        "max_wall_s": round(max(run["wall_s"] for run in runs), 3),
+        "reference_wall_s": reference,
+        "speedup_vs_reference": round(reference / wall, 1) if reference else None,
+        "runs": [
+            {key: round(value, 3) if isinstance(value, float) else value for key, value in run.items()}
+            for run in runs
+        ],
+    }
+
+
+def check_targets(summaries: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    results = []
+    for size, what, limit, unit in TARGETS:
+        row = summaries.get(size)
+        value = None if row is None else row["median_" + unit]
+        verdict = "not run" if value is None else ("PASS" if value <= limit else "MISS")
+        results.append({"size": size, "target": what, "limit": limit, "measured": value, "verdict": verdict})
+    return results
+
+
+def print_table(summaries: list[dict[str, Any]], targets: list[dict[str, Any]]) -> None:
+    header = [
+        "size",
+        "reps",
+        "wall s",
+        "s/year",
+        "SQL s",
+        "outside SQL s",
+        "dbt inv.",
+        "peak RSS MiB",
+        "vs ref.",
+    ]
+    rows = []
+    for s in summaries:
+        ratio = "-"
+        if s["speedup_vs_reference"]:
+            ratio = f"{s['speedup_vs_reference']}x faster ({s['reference_wall_s']:.0f} s)"
+        rows.append(
+            [
+                f"{s['size']:,}",
+                str(s["repetitions"]),
+                f"{s['median_wall_s']:.2f}",
+                f"{s['median_per_year_s']:.2f}",
+                f"{s['median_sql_s']:.2f}",
+                f"{s['median_outside_sql_s']:.2f} ({s['median_outside_sql_share_pct']:.0f}%)",
+                str(s["dbt_invocations"]),
+                f"{s['median_peak_rss_mib']:.0f}",
+                ratio,
+            ]
+        )
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    print()
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for line in rows:
+        print("  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)))
+    print("\n(medians over the repetitions; s/year = dbt time per simulated year; SQL = dbt 'execute' time)")
+    print("\nDESIGN targets (whole five-year run):")
+    for t in targets:
+        measured = "-" if t["measured"] is None else f"{t['measured']:.1f}"
+        print(f"  {t['size']:>7,}  {t['target']:<26} measured {measured:>7}  {t['verdict']}")
+
+
+def machine_info() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", *args], cwd=REPO_ROOT, capture_output=True, text=True
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    cpu = ""
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    versions = {}
+    for name in ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb"):
+        try:
+            versions[name] = package_metadata.version(name)
+        except package_metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_count": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(memory_gib, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "git_commit": git("rev-parse", "--short", "HEAD"),
+        "git_uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated census sizes")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repetitions per size")
+    args = parser.parse_args(argv)
+    sizes = [int(part.replace("_", "")) for part in args.sizes.split(",") if part.strip()]
+    if not sizes or min(sizes) < 1 or args.repeats < 1:
+        parser.error("--sizes needs positive integers and --repeats at least 1")
+    if not (VENV_BIN / "planwise").exists():
+        parser.error(f"{VENV_BIN / 'planwise'} not found: run this with the project's venv python")
+
+    started_at = dt.datetime.now().astimezone()
+    summaries: dict[int, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="planwise_bench_") as tmp:
+        tmp_root = Path(tmp)
+        scenarios_dir = tmp_root / "scenarios"
+        scenario_ids = {size: write_scenario(scenarios_dir, size) for size in {*sizes, WARMUP_SIZE}}
+
+        print(
+            f"warm-up: one untimed run with {WARMUP_SIZE:,} employees, so that dbt's partial-parse "
+            f"cache in {REPO_ROOT / 'dbt' / 'target'} exists ...",
+            flush=True,
+        )
+        warmup = repetition(scenarios_dir, scenario_ids[WARMUP_SIZE], WARMUP_SIZE, tmp_root, "warmup")
+        print(f"warm-up done in {warmup['wall_s']:.1f} s (not counted)", flush=True)
+
+        for size in sizes:
+            runs = []
+            for number in range(1, args.repeats + 1):
+                run = repetition(scenarios_dir, scenario_ids[size], size, tmp_root, f"n{size}_r{number}")
+                print(
+                    f"{size:>9,} employees, run {number}/{args.repeats}: wall {run['wall_s']:.2f} s, "
+                    f"dbt {run['seconds_spent']:.2f} s ({run['seconds_in_sql']:.2f} s SQL), "
+                    f"peak RSS {run['peak_rss_mib']:.0f} MiB",
+                    flush=True,
+                )
+                runs.append(run)
+            summaries[size] = summarise(size, runs)
+
+    targets = check_targets(summaries)
+    print_table(list(summaries.values()), targets)
+    busiest = max(run["load_1min_before"] for row in summaries.values() for run in row["runs"])
+    if busiest > 0.5 * len(os.sched_getaffinity(0)):
+        print(
+            f"\nwarning: 1-minute load average up to {busiest:.1f} before a run on "
+            f"{len(os.sched_getaffinity(0))} CPUs: other processes were busy, timings are inflated"
+        )
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+        "years": f"{START_YEAR}-{END_YEAR}",
+        "census_seed": CENSUS_SEED,
+        "warmup": {"size": WARMUP_SIZE, "wall_s": round(warmup["wall_s"], 3)},
+        "machine": machine_info(),
+        "results": list(summaries.values()),
+        "targets": targets,
+    }
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {RESULTS.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""The workforce simulation run through Dagster, checked against hand-computed values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from dagster import AssetKey, DagsterEventType
+
+from planwise_assets.census import generate_census, write_census
+from planwise_assets.errors import PlanwiseError
+from tests.conftest import query
+
+
+def _exact_census(tmp_path, actives: int):
+    """A census with exactly `actives` active employees (generated, leavers dropped)."""
+    frame = generate_census(actives * 2, 7, dt.date(2024, 12, 31))
+    frame = frame[frame["active"]].head(actives).reset_index(drop=True)
+    path = tmp_path / f"census_{actives}.csv"
+    write_census(frame, path)
+    return str(path)
+
+
+def _summary(scenario_id: str) -> list[tuple]:
+    return query(
+        scenario_id,
+        "select simulation_year, active_headcount_start, active_headcount_end, hires, "
+        "experienced_terminations, new_hire_terminations from fct_yearly_summary order by simulation_year",
+    )
+
+
+def test_growth_algebra_matches_hand_computation(tmp_path, write_scenario, run_scenario):
+    # 1,000 actives, g 3%, t 12%, h 25%:
+    # 2025: T = 1030, E = 120, X = 1030 - 880 = 150, H = 150 / 0.75 = 200 exactly, 50 leave.
+    # 2026: N = 1030, T = round(1060.9) = 1061, E = round(123.6) = 124, X = 1061 - 906 = 155,
+    #       H = ceil(206.67) = 207, 52 leave.
+    config = write_scenario(
+        "algebra",
+        simulation={"end_year": 2026},
+        census={"path": _exact_census(tmp_path, 1000)},
+    )
+    run_scenario(config)
+    assert _summary("algebra") == [
+        (2025, 1000, 1030, 200, 120, 50),
+        (2026, 1030, 1061, 207, 124, 52),
+    ]
+
+
+def test_shrinking_workforce_has_no_hires_and_extra_terminations(tmp_path, write_scenario, run_scenario):
+    # 1,000 actives, g -10%, t 5%: T = 900, E = 50, X = 900 - 950 = -50 < 0, so no hires and
+    # N - T = 100 experienced terminations.
+    config = write_scenario(
+        "shrink",
+        simulation={"end_year": 2025, "target_growth_rate": -0.10},
+        workforce={"total_termination_rate": 0.05},
+        census={"path": _exact_census(tmp_path, 1000)},
+    )
+    run_scenario(config)
+    assert _summary("shrink") == [(2025, 1000, 900, 0, 100, 0)]
+
+
+def test_baseline_invariant_checks_all_pass_in_dagster(baseline, instance):
+    config, run_ids = baseline
+    simulation_run = run_ids[-1]
+    evaluations = [
+        event.dagster_event.event_specific_data
+        for event in instance.all_logs(simulation_run, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
+    names = {evaluation.check_name for evaluation in evaluations}
+    for invariant in (
+        "assert_year_end_actives_equal_growth_target",
+        "assert_year_end_actives_start_next_year",
+        "assert_termination_counts_match_algebra",
+        "assert_no_event_after_termination",
+        "unique_fct_yearly_events_event_id",
+        "only_this_scenario_fct_yearly_events_",
+    ):
+        assert any(name.startswith(invariant) for name in names), f"no check {invariant} in {sorted(names)}"
+    failed = [e.check_name for e in evaluations if not e.passed]
+    assert failed == []
+
+
+def test_baseline_headcount_grows_exactly_each_year_and_years_chain(baseline):
+    rows = _summary("baseline")
+    assert [row[0] for row in rows] == [2025, 2026, 2027, 2028, 2029]
+    for (_, start, end, *_), next_row in zip(rows, rows[1:] + [None], strict=True):
+        # round half away from zero, as a hand calculation: start * 1.03
+        assert end == int(start * 103 / 100 + 0.5)
+        if next_row is not None:
+            assert next_row[1] == end
+
+
+def test_census_actives_are_the_first_years_starting_population(baseline):
+    census_actives = query("baseline", "select count(*) from census where active")[0][0]
+    assert _summary("baseline")[0][1] == census_actives
+
+
+def test_higher_age_hazard_band_loses_a_larger_share(baseline):
+    # termination_hazards: age band <25 has multiplier 1.8, 45-54 has 0.8.
+    shares = dict(
+        query(
+            "baseline",
+            """
+            select start.age_band, count(leavers.employee_id) / count(*) as leaver_share
+            from int_workforce_start as start
+            left join int_experienced_terminations as leavers
+                on leavers.employee_id = start.employee_id and leavers.simulation_year = start.simulation_year
+            group by start.age_band
+            """,
+        )
+    )
+    assert shares["<25"] > shares["45-54"]
+    assert shares["25-34"] > shares["45-54"]
+
+
+def test_every_event_row_carries_the_scenario_and_plan_design(baseline):
+    assert query("baseline", "select distinct scenario_id, plan_design_id from fct_yearly_events") == [
+        ("baseline", "standard")
+    ]
+
+
+def test_prorated_pay_is_pay_times_days_worked(baseline):
+    # A hire on day d of a 365-day year with no raise earns pay * (365 - d + 1) / 365.
+    rows = query(
+        "baseline",
+        """
+        select annual_pay, hire_date, prorated_pay from fct_workforce_snapshot
+        where simulation_year = 2025 and is_new_hire and employment_status = 'active'
+        order by employee_id limit 5
+        """,
+    )
+    for annual_pay, hire_date, prorated_pay in rows:
+        days = (dt.date(2025, 12, 31) - hire_date).days + 1
+        assert float(prorated_pay) == pytest.approx(round(float(annual_pay) * days / 365, 2), abs=0.011)
+
+
+def test_same_seed_gives_identical_tables_and_another_seed_different_events(
+    tmp_path, write_scenario, run_scenario
+):
+    census = _exact_census(tmp_path, 500)
+    fingerprint = (
+        "select md5(string_agg(event_id || coalesce(pay_after::varchar, '') || effective_date::varchar, ',' "
+        "order by event_id)) from fct_yearly_events"
+    )
+    digests = {}
+    for name, seed in (("seed_a", 42), ("seed_b", 42), ("seed_c", 43)):
+        config = write_scenario(
+            name, simulation={"end_year": 2026, "random_seed": seed}, census={"path": census}
+        )
+        run_scenario(config)
+        # event ids start with the scenario id; strip it so that runs can be compared
+        digests[name] = query(name, fingerprint.replace("event_id ||", f"replace(event_id, '{name}:', '') ||"))
+    assert digests["seed_a"] == digests["seed_b"]
+    assert digests["seed_a"] != digests["seed_c"]
+
+
+def test_rematerializing_a_year_replaces_its_rows(baseline, instance):
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from planwise_assets.definitions import defs
+
+    before = query("baseline", "select count(*), md5(string_agg(event_id, ',' order by event_id)) from fct_yearly_events")
+    result = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
+        instance=instance,
+        tags={ASSET_PARTITION_RANGE_START_TAG: "baseline|2026", ASSET_PARTITION_RANGE_END_TAG: "baseline|2026"},
+    )
+    assert result.success
+    assert query("baseline", "select count(*), md5(string_agg(event_id, ',' order by event_id)) from fct_yearly_events") == before
+    assert query(
+        "baseline",
+        "select count(*) - count(distinct (simulation_year, employee_id)) from fct_workforce_snapshot",
+    ) == [(0,)]
+
+
+def test_a_year_cannot_run_before_the_previous_one(tmp_path, write_scenario, instance):
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from planwise_assets.batch import register_scenario
+    from planwise_assets.definitions import defs
+
+    write_scenario("out_of_order", census={"path": _exact_census(tmp_path, 200)})
+    register_scenario(instance, "out_of_order")
+    assert defs.resolve_job_def("load_scenario_inputs").execute_in_process(
+        instance=instance, partition_key="out_of_order"
+    ).success
+    result = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
+        instance=instance,
+        tags={ASSET_PARTITION_RANGE_START_TAG: "out_of_order|2027", ASSET_PARTITION_RANGE_END_TAG: "out_of_order|2027"},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
+    assert "year 2026 has not been simulated" in failure.description
+
+
+def test_a_failing_model_names_itself_and_the_database_error(tmp_path, write_scenario, run_scenario, instance):
+    import duckdb
+
+    from planwise_assets.warehouse import warehouse_path
+
+    config = write_scenario("broken", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 200)})
+    run_scenario(config)
+    with duckdb.connect(str(warehouse_path("broken"))) as con:
+        con.execute("drop table tenure_bands")
+    with pytest.raises(PlanwiseError) as failure:
+        run_scenario_years_only(instance, "broken", 2025)
+    message = str(failure.value)
+    assert "int_workforce_start" in message
+    assert "tenure_bands" in message
+
+
+def run_scenario_years_only(instance, scenario_id: str, year: int) -> None:
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from planwise_assets.batch import _failure_message
+    from planwise_assets.definitions import defs
+
+    key = f"{scenario_id}|{year}"
+    result = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
+        instance=instance,
+        tags={ASSET_PARTITION_RANGE_START_TAG: key, ASSET_PARTITION_RANGE_END_TAG: key},
+        raise_on_error=False,
+    )
+    if not result.success:
+        raise PlanwiseError(_failure_message(result))
+
+
+def test_every_dbt_model_is_a_scenario_year_asset_depending_on_its_previous_year():
+    from planwise_assets.dbt_project import manifest
+    from planwise_assets.definitions import defs
+    from planwise_assets.partitions import simulation_partitions
+
+    graph = defs.resolve_asset_graph()
+    models = [n["name"] for n in manifest()["nodes"].values() if n["resource_type"] == "model"]
+    assert "fct_yearly_events" in models
+    for model in models:
+        node = graph.get(AssetKey(model))
+        assert node.partitions_def == simulation_partitions
+        assert AssetKey(model) in node.parent_keys, f"{model} does not depend on its previous year"
