@@ -1,6 +1,5 @@
 """The census asset: a scenario's census, validated, in the scenario's DuckDB file."""
 
-
 import os
 
 import pandas as pd
@@ -21,8 +20,10 @@ def census_file(config: ScenarioConfig):
     if config.census.path is not None:
         return config.census.path
     settings = config.census
-    path = planwise_home() / "census" / (
-        f"generated_{settings.employees}_seed{settings.seed}_{config.census_date.isoformat()}.csv"
+    path = (
+        planwise_home()
+        / "census"
+        / (f"generated_{settings.employees}_seed{settings.seed}_{config.census_date.isoformat()}.csv")
     )
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

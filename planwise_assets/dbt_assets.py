@@ -69,7 +69,10 @@ dbt_manifest = manifest()
 def _in_dependency_order(specs: list[AssetSpec]) -> list[AssetSpec]:
     """Dagster requires a multi-asset to yield its results upstream first."""
     by_key = {spec.key: spec for spec in specs}
-    graph = {spec.key: {dep.asset_key for dep in spec.deps if dep.asset_key in by_key} - {spec.key} for spec in specs}
+    graph = {
+        spec.key: {dep.asset_key for dep in spec.deps if dep.asset_key in by_key} - {spec.key}
+        for spec in specs
+    }
     return [by_key[key] for key in TopologicalSorter(graph).static_order()]
 
 
@@ -153,7 +156,11 @@ def _events_table(report: SimulationReport) -> MetadataValue:
             for event_type, count in sorted(y.events_by_type.items())
         ],
         schema=TableSchema(
-            columns=[TableColumn("year", "int"), TableColumn("event_type", "string"), TableColumn("events", "int")]
+            columns=[
+                TableColumn("year", "int"),
+                TableColumn("event_type", "string"),
+                TableColumn("events", "int"),
+            ]
         ),
     )
 

@@ -73,7 +73,9 @@ class _InProcessDbt:
         self._runner = dbtRunner(manifest=dbt_manifest)
         self.invocations = 0
 
-    def invoke(self, command: str, variables: dict[str, Any], what: str, select: str) -> tuple[list[Any], float]:
+    def invoke(
+        self, command: str, variables: dict[str, Any], what: str, select: str
+    ) -> tuple[list[Any], float]:
         """Run one dbt command; a failed model or seed raises naming it, failed tests are returned."""
         self.invocations += 1
         result = self._runner.invoke([*dbt_args(command, variables), "--select", select, "--no-write-json"])
@@ -112,13 +114,13 @@ def _check_can_run(config: ScenarioConfig, years: list[int]) -> None:
     first, last = config.simulation.start_year, config.simulation.end_year
     outside = [year for year in years if not first <= year <= last]
     if outside:
-        raise SimulationError(
-            f"{scenario}: years {outside} are outside its simulation years {first}-{last}"
-        )
+        raise SimulationError(f"{scenario}: years {outside} are outside its simulation years {first}-{last}")
     if years != list(range(years[0], years[-1] + 1)):
         raise SimulationError(f"{scenario}: years {years} are not consecutive")
     with duckdb.connect(str(warehouse_path(scenario))) as con:
-        tables = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
+        tables = {
+            row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()
+        }
         missing = {"census", "level_pay_bands"} - tables
         if missing:
             raise SimulationError(
@@ -127,9 +129,12 @@ def _check_can_run(config: ScenarioConfig, years: list[int]) -> None:
             )
         if years[0] > first:
             previous = years[0] - 1
-            done = "fct_workforce_snapshot" in tables and con.execute(
-                "select count(*) from fct_workforce_snapshot where simulation_year = ?", [previous]
-            ).fetchone()[0]
+            done = (
+                "fct_workforce_snapshot" in tables
+                and con.execute(
+                    "select count(*) from fct_workforce_snapshot where simulation_year = ?", [previous]
+                ).fetchone()[0]
+            )
             if not done:
                 raise SimulationError(
                     f"{scenario}: year {previous} has not been simulated; years run in order from {first}"
@@ -186,7 +191,9 @@ def load_seeds(config: ScenarioConfig, dbt_manifest: Any) -> list[TestOutcome]:
     return _outcomes(results)
 
 
-def simulate(config: ScenarioConfig, years: list[int], dbt_manifest: Any, models: list[str]) -> SimulationReport:
+def simulate(
+    config: ScenarioConfig, years: list[int], dbt_manifest: Any, models: list[str]
+) -> SimulationReport:
     """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock."""
     _check_can_run(config, years)
     started = time.perf_counter()
@@ -197,7 +204,9 @@ def simulate(config: ScenarioConfig, years: list[int], dbt_manifest: Any, models
     try:
         for year in years:
             year_started = time.perf_counter()
-            _, year_sql = dbt.invoke("run", dbt_vars(config, year), f"{scenario} {year}", select="resource_type:model")
+            _, year_sql = dbt.invoke(
+                "run", dbt_vars(config, year), f"{scenario} {year}", select="resource_type:model"
+            )
             reports.append(YearReport(year, time.perf_counter() - year_started, year_sql))
             sql_seconds += year_sql
         test_results, test_sql = dbt.invoke(

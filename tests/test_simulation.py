@@ -149,7 +149,9 @@ def test_same_seed_gives_identical_tables_and_another_seed_different_events(
         )
         run_scenario(config)
         # event ids start with the scenario id; strip it so that runs can be compared
-        digests[name] = query(name, fingerprint.replace("event_id ||", f"replace(event_id, '{name}:', '') ||"))
+        digests[name] = query(
+            name, fingerprint.replace("event_id ||", f"replace(event_id, '{name}:', '') ||")
+        )
     assert digests["seed_a"] == digests["seed_b"]
     assert digests["seed_a"] != digests["seed_c"]
 
@@ -159,13 +161,24 @@ def test_rematerializing_a_year_replaces_its_rows(baseline, instance):
 
     from planwise_assets.definitions import defs
 
-    before = query("baseline", "select count(*), md5(string_agg(event_id, ',' order by event_id)) from fct_yearly_events")
+    before = query(
+        "baseline", "select count(*), md5(string_agg(event_id, ',' order by event_id)) from fct_yearly_events"
+    )
     result = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
         instance=instance,
-        tags={ASSET_PARTITION_RANGE_START_TAG: "baseline|2026", ASSET_PARTITION_RANGE_END_TAG: "baseline|2026"},
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: "baseline|2026",
+            ASSET_PARTITION_RANGE_END_TAG: "baseline|2026",
+        },
     )
     assert result.success
-    assert query("baseline", "select count(*), md5(string_agg(event_id, ',' order by event_id)) from fct_yearly_events") == before
+    assert (
+        query(
+            "baseline",
+            "select count(*), md5(string_agg(event_id, ',' order by event_id)) from fct_yearly_events",
+        )
+        == before
+    )
     assert query(
         "baseline",
         "select count(*) - count(distinct (simulation_year, employee_id)) from fct_workforce_snapshot",
@@ -180,12 +193,17 @@ def test_a_year_cannot_run_before_the_previous_one(tmp_path, write_scenario, ins
 
     write_scenario("out_of_order", census={"path": _exact_census(tmp_path, 200)})
     register_scenario(instance, "out_of_order")
-    assert defs.resolve_job_def("load_scenario_inputs").execute_in_process(
-        instance=instance, partition_key="out_of_order"
-    ).success
+    assert (
+        defs.resolve_job_def("load_scenario_inputs")
+        .execute_in_process(instance=instance, partition_key="out_of_order")
+        .success
+    )
     result = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
         instance=instance,
-        tags={ASSET_PARTITION_RANGE_START_TAG: "out_of_order|2027", ASSET_PARTITION_RANGE_END_TAG: "out_of_order|2027"},
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: "out_of_order|2027",
+            ASSET_PARTITION_RANGE_END_TAG: "out_of_order|2027",
+        },
         raise_on_error=False,
     )
     assert not result.success
@@ -193,12 +211,16 @@ def test_a_year_cannot_run_before_the_previous_one(tmp_path, write_scenario, ins
     assert "year 2026 has not been simulated" in failure.description
 
 
-def test_a_failing_model_names_itself_and_the_database_error(tmp_path, write_scenario, run_scenario, instance):
+def test_a_failing_model_names_itself_and_the_database_error(
+    tmp_path, write_scenario, run_scenario, instance
+):
     import duckdb
 
     from planwise_assets.warehouse import warehouse_path
 
-    config = write_scenario("broken", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 200)})
+    config = write_scenario(
+        "broken", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 200)}
+    )
     run_scenario(config)
     with duckdb.connect(str(warehouse_path("broken"))) as con:
         con.execute("drop table tenure_bands")
