@@ -124,7 +124,7 @@ def run_cli(scenarios_dir: Path, scenario_id: str, home: Path) -> dict[str, floa
         sys.stderr.write((home / "stdout.txt").read_text(errors="replace"))
         sys.stderr.write((home / "stderr.txt").read_text(errors="replace"))
         raise SystemExit(
-            f"run_bench: {' '.join(command)} exited with {child.returncode} (PLANWISE_HOME={home})"
+            f"run_bench: {' '.join(command)} exited with {child.returncode} (its output is above)"
         )
     # the CLI prints "    succeeded in 12.3 s" per scenario: the time from the census job to the CSV
     reported = re.search(r"succeeded in ([0-9.]+) s", (home / "stdout.txt").read_text(errors="replace"))

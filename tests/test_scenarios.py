@@ -14,7 +14,9 @@ def test_safe_scenario_ids_are_accepted(name):
     assert validate_scenario_id(name) == name
 
 
-@pytest.mark.parametrize("name", ["Baseline", "1st", "../etc", "a|b", "a,b", "a[1]", "", "a" * 65, "with space"])
+@pytest.mark.parametrize(
+    "name", ["Baseline", "1st", "../etc", "a|b", "a,b", "a[1]", "", "a" * 65, "with space"]
+)
 def test_unsafe_scenario_ids_are_rejected_before_a_path_is_built(name, tmp_path, monkeypatch):
     monkeypatch.setenv("PLANWISE_HOME", str(tmp_path))
     with pytest.raises(UnsafeScenarioName):

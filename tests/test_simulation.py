@@ -259,3 +259,55 @@ def test_every_dbt_model_is_a_scenario_year_asset_depending_on_its_previous_year
         node = graph.get(AssetKey(model))
         assert node.partitions_def == simulation_partitions
         assert AssetKey(model) in node.parent_keys, f"{model} does not depend on its previous year"
+
+
+def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_scenario):
+    """Each invariant test can fail: break the data the way each one guards against."""
+    import duckdb
+
+    from planwise_assets.dbt_project import dbt_vars, parse_project
+    from planwise_assets.simulation import _InProcessDbt, _outcomes, release_warehouse
+    from planwise_assets.warehouse import warehouse_path
+
+    config = write_scenario(
+        "tampered", simulation={"end_year": 2026}, census={"path": _exact_census(tmp_path, 300)}
+    )
+    run_scenario(config)
+    with duckdb.connect(str(warehouse_path("tampered"))) as con:
+        # another scenario's row, and a duplicated event id
+        con.execute(
+            "insert into fct_yearly_events select * replace ('other' as scenario_id) "
+            "from fct_yearly_events where event_type = 'hire' limit 1"
+        )
+        # an event after a termination
+        con.execute(
+            "insert into fct_yearly_events select * replace (event_id || ':late' as event_id, "
+            "'raise' as event_type, effective_date + 1 as effective_date) "
+            "from fct_yearly_events where event_type = 'termination' and effective_date < date '2026-12-31' limit 1"
+        )
+        # one year-end active fewer in 2025: breaks the growth target and next year's start
+        con.execute(
+            "update fct_workforce_snapshot set employment_status = 'terminated' where employee_id = "
+            "(select min(employee_id) from fct_workforce_snapshot "
+            "where simulation_year = 2025 and employment_status = 'active')"
+            " and simulation_year = 2025"
+        )
+        con.execute("update fct_yearly_summary set experienced_terminations = experienced_terminations + 1")
+    try:
+        results, _ = _InProcessDbt(parse_project()).invoke(
+            "test", dbt_vars(config, 2026), "tampered tests", select="resource_type:model"
+        )
+    finally:
+        release_warehouse()
+    failed = {outcome.name for outcome in _outcomes(results) if not outcome.passed}
+    for invariant in (
+        "assert_year_end_actives_equal_growth_target",
+        "assert_year_end_actives_start_next_year",
+        "assert_termination_counts_match_algebra",
+        "assert_no_event_after_termination",
+        "unique_fct_yearly_events_event_id",
+        "only_this_scenario_fct_yearly_events_",
+    ):
+        assert any(name.startswith(invariant) for name in failed), (
+            f"{invariant} did not fail: {sorted(failed)}"
+        )
