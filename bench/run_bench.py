@@ -123,9 +123,7 @@ def run_cli(scenarios_dir: Path, scenario_id: str, home: Path) -> dict[str, floa
     if child.returncode != 0:
         sys.stderr.write((home / "stdout.txt").read_text(errors="replace"))
         sys.stderr.write((home / "stderr.txt").read_text(errors="replace"))
-        raise SystemExit(
-            f"run_bench: {' '.join(command)} exited with {child.returncode} (its output is above)"
-        )
+        raise SystemExit(f"run_bench: {' '.join(command)} exited with {child.returncode} (its output is above)")
     # the CLI prints "    succeeded in 12.3 s" per scenario: the time from the census job to the CSV
     reported = re.search(r"succeeded in ([0-9.]+) s", (home / "stdout.txt").read_text(errors="replace"))
     return {
@@ -149,9 +147,7 @@ def read_metadata(home: Path) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def repetition(
-    scenarios_dir: Path, scenario_id: str, size: int, tmp_root: Path, label: str
-) -> dict[str, Any]:
+def repetition(scenarios_dir: Path, scenario_id: str, size: int, tmp_root: Path, label: str) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix=f"{label}_", dir=tmp_root))
     load_before = os.getloadavg()[0]
     try:
@@ -200,8 +196,7 @@ def summarise(size: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "reference_wall_s": reference,
         "speedup_vs_reference": round(reference / wall, 1) if reference else None,
         "runs": [
-            {key: round(value, 3) if isinstance(value, float) else value for key, value in run.items()}
-            for run in runs
+            {key: round(value, 3) if isinstance(value, float) else value for key, value in run.items()} for run in runs
         ],
     }
 
@@ -261,9 +256,7 @@ def print_table(summaries: list[dict[str, Any]], targets: list[dict[str, Any]]) 
 
 def machine_info() -> dict[str, Any]:
     def git(*args: str) -> str:
-        done = subprocess.run(
-            ["git", "--no-optional-locks", *args], cwd=REPO_ROOT, capture_output=True, text=True
-        )
+        done = subprocess.run(["git", "--no-optional-locks", *args], cwd=REPO_ROOT, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else ""
 
     cpu = ""

@@ -85,9 +85,7 @@ def write_scenario_outputs(config: ScenarioConfig, folder: Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{config.scenario_id}_summary.csv"
     with duckdb.connect(str(warehouse_path(config.scenario_id)), read_only=True) as con:
-        con.execute("select * from fct_yearly_summary order by simulation_year").df().to_csv(
-            target, index=False
-        )
+        con.execute("select * from fct_yearly_summary order by simulation_year").df().to_csv(target, index=False)
     return [str(target)]
 
 
@@ -101,9 +99,7 @@ def run_batch(
     batch_dir = output_dir / f"batch_{dt.datetime.now():%Y%m%d_%H%M%S}"
     outcomes = []
     for number, config in enumerate(configs, 1):
-        progress(
-            f"[{number}/{len(configs)}] {config.scenario_id}: years {config.years[0]}-{config.years[-1]}"
-        )
+        progress(f"[{number}/{len(configs)}] {config.scenario_id}: years {config.years[0]}-{config.years[-1]}")
         started = time.perf_counter()
         outcome = ScenarioOutcome(config.scenario_id, "succeeded", 0.0)
         try:
@@ -112,10 +108,7 @@ def run_batch(
         except PlanwiseError as error:
             outcome.status, outcome.error = "failed", str(error)
         outcome.seconds = round(time.perf_counter() - started, 3)
-        progress(
-            f"    {outcome.status} in {outcome.seconds:.1f} s"
-            + (f": {outcome.error}" if outcome.error else "")
-        )
+        progress(f"    {outcome.status} in {outcome.seconds:.1f} s" + (f": {outcome.error}" if outcome.error else ""))
         outcomes.append(outcome)
     batch_dir.mkdir(parents=True, exist_ok=True)
     (batch_dir / "batch_summary.json").write_text(

@@ -104,9 +104,7 @@ def _frame(
 # --------------------------------------------------------------------------- generation
 
 
-def _truncated_normal(
-    rng: np.random.Generator, n: int, mean: float, sd: float, low: float, high: float
-) -> np.ndarray:
+def _truncated_normal(rng: np.random.Generator, n: int, mean: float, sd: float, low: float, high: float) -> np.ndarray:
     """Normal draws, redrawn until inside [low, high) so no clipped values pile up at the bounds."""
     values = rng.normal(mean, sd, n)
     outside = (values < low) | (values >= high)
@@ -142,10 +140,7 @@ def generate_census(employees: int, seed: int, census_date: dt.date) -> pd.DataF
     # executives log-uniform in $200k-$400k so IRS compensation limits get exercised.
     tenure_years = tenure / DAYS_PER_YEAR
     log_pay = (
-        np.log(76_000)
-        + 0.012 * (age_years - 40)
-        + 0.012 * (np.minimum(tenure_years, 25) - 4)
-        + rng.normal(0.0, 0.3, n)
+        np.log(76_000) + 0.012 * (age_years - 40) + 0.012 * (np.minimum(tenure_years, 25) - 4) + rng.normal(0.0, 0.3, n)
     )
     fte_pay = np.clip(np.exp(log_pay), 30_000, 400_000)
     executive = rng.random(n) < 0.015
@@ -185,13 +180,9 @@ def write_census(df: pd.DataFrame, path: Path) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise CensusError(
-            f"{path}: unsupported census file type {suffix or '(none)'!r}; use .csv or .parquet"
-        )
+        raise CensusError(f"{path}: unsupported census file type {suffix or '(none)'!r}; use .csv or .parquet")
     if tuple(df.columns) != COLUMNS:
-        raise CensusError(
-            f"{path}: frame columns {list(df.columns)} are not the census columns {list(COLUMNS)}"
-        )
+        raise CensusError(f"{path}: frame columns {list(df.columns)} are not the census columns {list(COLUMNS)}")
     table = pa.Table.from_pandas(df, schema=ARROW_SCHEMA, preserve_index=False).replace_schema_metadata(None)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".parquet":
@@ -317,9 +308,7 @@ def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
     elif suffix == ".parquet":
         header, rows, where = _read_parquet_strings(path)
     else:
-        raise CensusError(
-            f"{path}: unsupported census file type {suffix or '(none)'!r}; use .csv or .parquet"
-        )
+        raise CensusError(f"{path}: unsupported census file type {suffix or '(none)'!r}; use .csv or .parquet")
 
     repeated = sorted(name for name, count in Counter(header).items() if count > 1)
     if repeated:
@@ -329,9 +318,7 @@ def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
         raise CensusError(f"{path}: missing required column(s) {', '.join(missing)}")
     unknown = [c for c in header if c not in COLUMNS]
     if unknown:
-        raise CensusError(
-            f"{path}: unknown column(s) {', '.join(unknown)}; allowed columns are {', '.join(COLUMNS)}"
-        )
+        raise CensusError(f"{path}: unknown column(s) {', '.join(unknown)}; allowed columns are {', '.join(COLUMNS)}")
     if not rows:
         raise CensusError(f"{path}: no data rows")
 
@@ -351,11 +338,7 @@ def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
         texts = raw.get(name, [""] * len(rows))
         dates[name] = [_parse_date(t) if t else None for t in texts]
         required = name in REQUIRED_COLUMNS
-        bad = [
-            i
-            for i, (t, d) in enumerate(zip(texts, dates[name], strict=True))
-            if d is None and (t or required)
-        ]
+        bad = [i for i, (t, d) in enumerate(zip(texts, dates[name], strict=True)) if d is None and (t or required)]
         if bad:
             fail(f"unparsable {name} (expected YYYY-MM-DD)", bad, show_value=name)
 
@@ -394,11 +377,7 @@ def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
     bad = [i for i, r in enumerate(rate) if r is None or not 0 <= r <= 1]
     if bad:
         fail("deferral_rate missing or not a number between 0 and 1", bad, show_value="deferral_rate")
-    hours = (
-        [_parse_number(t) for t in raw["scheduled_hours"]]
-        if "scheduled_hours" in raw
-        else [2080.0] * len(rows)
-    )
+    hours = [_parse_number(t) for t in raw["scheduled_hours"]] if "scheduled_hours" in raw else [2080.0] * len(rows)
     bad = [i for i, h in enumerate(hours) if h is None or not 0 < h <= MAX_HOURS or h != int(h)]
     if bad:
         fail(

@@ -62,23 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planwise", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    census = commands.add_parser("census", help="census files").add_subparsers(
-        dest="census_command", required=True
-    )
+    census = commands.add_parser("census", help="census files").add_subparsers(dest="census_command", required=True)
     generate = census.add_parser("generate", help="write a deterministic synthetic census (CSV or Parquet)")
     generate.add_argument("--employees", type=int, default=10_000)
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--output", type=Path, required=True)
-    generate.add_argument(
-        "--census-date", type=dt.date.fromisoformat, default=dt.date(2024, 12, 31), help="YYYY-MM-DD"
-    )
+    generate.add_argument("--census-date", type=dt.date.fromisoformat, default=dt.date(2024, 12, 31), help="YYYY-MM-DD")
     generate.set_defaults(handler=_generate_census)
 
     batch = commands.add_parser("batch", help="simulate scenarios through Dagster and write their results")
     batch.add_argument("--scenarios", help="comma-separated scenario ids (default: every file in the folder)")
-    batch.add_argument(
-        "--scenarios-dir", type=Path, default=Path(__file__).resolve().parent.parent / "scenarios"
-    )
+    batch.add_argument("--scenarios-dir", type=Path, default=Path(__file__).resolve().parent.parent / "scenarios")
     batch.add_argument("--output-dir", type=Path, default=None, help="default: $PLANWISE_HOME/batches")
     batch.set_defaults(handler=_batch)
 

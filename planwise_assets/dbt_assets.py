@@ -32,7 +32,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, build_dbt_asset_specs
 
 from planwise_assets.census_asset import TRANSIENT_RETRY
-from planwise_assets.dbt_project import manifest, parse_project
+from planwise_assets.dbt_project import manifest, parsed_manifest
 from planwise_assets.errors import PlanwiseError
 from planwise_assets.partitions import (
     SCENARIO,
@@ -69,10 +69,7 @@ dbt_manifest = manifest()
 def _in_dependency_order(specs: list[AssetSpec]) -> list[AssetSpec]:
     """Dagster requires a multi-asset to yield its results upstream first."""
     by_key = {spec.key: spec for spec in specs}
-    graph = {
-        spec.key: {dep.asset_key for dep in spec.deps if dep.asset_key in by_key} - {spec.key}
-        for spec in specs
-    }
+    graph = {spec.key: {dep.asset_key for dep in spec.deps if dep.asset_key in by_key} - {spec.key} for spec in specs}
     return [by_key[key] for key in TopologicalSorter(graph).static_order()]
 
 
@@ -201,7 +198,7 @@ def load_assumptions(context: AssetExecutionContext, scenarios: ScenarioStore) -
     try:
         config = scenarios.load(scenario_id)
         with scenario_write_lock(scenario_id):
-            outcomes = load_seeds(config, parse_project())
+            outcomes = load_seeds(config, parsed_manifest())
     except PlanwiseError as error:
         raise _as_failure(error) from error
     for spec in seed_specs:
@@ -221,7 +218,7 @@ def load_assumptions(context: AssetExecutionContext, scenarios: ScenarioStore) -
 def simulate_workforce(context: AssetExecutionContext, scenarios: ScenarioStore) -> Iterator[Any]:
     """Simulate the selected years of each selected scenario with dbt, years in order."""
     reports: list[SimulationReport] = []
-    parsed = parse_project()
+    parsed = parsed_manifest()
     for scenario_id, years in years_by_scenario(context.partition_keys).items():
         try:
             config = scenarios.load(scenario_id)

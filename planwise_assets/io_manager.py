@@ -24,9 +24,7 @@ class ScenarioWarehouseIOManager(ConfigurableIOManager):
         with scenario_write_lock(scenario_id) as path, duckdb.connect(str(path)) as con:
             con.register("asset_frame", obj)
             con.execute(f'create or replace table main."{table}" as select * from asset_frame')
-        context.add_output_metadata(
-            {"warehouse": str(path), "table": f"main.{table}", "rows_written": len(obj)}
-        )
+        context.add_output_metadata({"warehouse": str(path), "table": f"main.{table}", "rows_written": len(obj)})
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         table = context.upstream_output.asset_key.path[-1]

@@ -7,13 +7,14 @@ the seeds, one runs each year's models, one runs the data tests over all years.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
-from planwise_assets.dbt_project import dbt_args, dbt_vars
+from planwise_assets.dbt_project import dbt_args, dbt_vars, invoke_dbt
 from planwise_assets.errors import PlanwiseError
 from planwise_assets.scenarios import ScenarioConfig
 from planwise_assets.warehouse import warehouse_path
@@ -73,12 +74,10 @@ class _InProcessDbt:
         self._runner = dbtRunner(manifest=dbt_manifest)
         self.invocations = 0
 
-    def invoke(
-        self, command: str, variables: dict[str, Any], what: str, select: str
-    ) -> tuple[list[Any], float]:
+    def invoke(self, command: str, variables: dict[str, Any], what: str, select: str) -> tuple[list[Any], float]:
         """Run one dbt command; a failed model or seed raises naming it, failed tests are returned."""
         self.invocations += 1
-        result = self._runner.invoke([*dbt_args(command, variables), "--select", select, "--no-write-json"])
+        result = invoke_dbt(self._runner, [*dbt_args(command, variables), "--select", select, "--no-write-json"])
         node_results = list(result.result.results) if result.result is not None else []
         failed = [r for r in node_results if str(r.status) == "error" and r.node.resource_type != "test"]
         if failed:
@@ -101,10 +100,8 @@ def release_warehouse() -> None:
     """Close dbt-duckdb's process-wide connection so the scenario file is free for others."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-    try:
+    with contextlib.suppress(Exception):  # no environment was opened in this process
         DuckDBConnectionManager.env().close()
-    except Exception:  # no environment was opened in this process
-        pass
     DuckDBConnectionManager.close_all_connections()
 
 
@@ -118,9 +115,7 @@ def _check_can_run(config: ScenarioConfig, years: list[int]) -> None:
     if years != list(range(years[0], years[-1] + 1)):
         raise SimulationError(f"{scenario}: years {years} are not consecutive")
     with duckdb.connect(str(warehouse_path(scenario))) as con:
-        tables = {
-            row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()
-        }
+        tables = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
         missing = {"census", "level_pay_bands"} - tables
         if missing:
             raise SimulationError(
@@ -191,9 +186,7 @@ def load_seeds(config: ScenarioConfig, dbt_manifest: Any) -> list[TestOutcome]:
     return _outcomes(results)
 
 
-def simulate(
-    config: ScenarioConfig, years: list[int], dbt_manifest: Any, models: list[str]
-) -> SimulationReport:
+def simulate(config: ScenarioConfig, years: list[int], dbt_manifest: Any, models: list[str]) -> SimulationReport:
     """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock."""
     _check_can_run(config, years)
     started = time.perf_counter()
@@ -204,9 +197,7 @@ def simulate(
     try:
         for year in years:
             year_started = time.perf_counter()
-            _, year_sql = dbt.invoke(
-                "run", dbt_vars(config, year), f"{scenario} {year}", select="resource_type:model"
-            )
+            _, year_sql = dbt.invoke("run", dbt_vars(config, year), f"{scenario} {year}", select="resource_type:model")
             reports.append(YearReport(year, time.perf_counter() - year_started, year_sql))
             sql_seconds += year_sql
         test_results, test_sql = dbt.invoke(

@@ -369,9 +369,7 @@ def test_birth_after_hire_is_rejected_naming_the_line(tmp_path: Path) -> None:
         ("scheduled_hours", "20.5", "scheduled_hours missing or not a whole number from 1 to 8784"),
     ],
 )
-def test_bad_optional_value_is_rejected_naming_the_line(
-    tmp_path: Path, column: str, value: str, reason: str
-) -> None:
+def test_bad_optional_value_is_rejected_naming_the_line(tmp_path: Path, column: str, value: str, reason: str) -> None:
     lines = [f"{HEADER},{column}", f"{GOOD_ROWS[0]},{value}"]
     message = rejection(write_csv(tmp_path, lines))
     assert f"{reason} at line 2 (EMP0000001: '{value}')" in message

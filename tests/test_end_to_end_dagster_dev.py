@@ -78,9 +78,7 @@ class DagsterDev:
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST one GraphQL request; fail on an HTTP error or a GraphQL error."""
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(
-            f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"}
-        )
+        request = urllib.request.Request(f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 payload = json.load(response)
@@ -154,9 +152,7 @@ def _stop_process_group(dev: DagsterDev) -> None:
         dev.process.wait(timeout=10)
     dev.survivors = _wait_for_group_exit(pgid, timeout_s=10.0)
     how = "SIGKILL after SIGTERM timed out" if dev.needed_sigkill else "SIGTERM"
-    print(
-        f"dagster dev process group {pgid} stopped by {how} in {time.monotonic() - started:.1f} s", flush=True
-    )
+    print(f"dagster dev process group {pgid} stopped by {how} in {time.monotonic() - started:.1f} s", flush=True)
 
 
 def _wait_until_serving(dev: DagsterDev) -> None:
@@ -172,9 +168,7 @@ def _wait_until_serving(dev: DagsterDev) -> None:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         if time.monotonic() > deadline:
-            pytest.fail(
-                f"dagster dev did not serve {dev.url} within {STARTUP_TIMEOUT_S:.0f} s\n{dev.log_tail()}"
-            )
+            pytest.fail(f"dagster dev did not serve {dev.url} within {STARTUP_TIMEOUT_S:.0f} s\n{dev.log_tail()}")
         time.sleep(0.5)
     while True:
         data = dev.graphql(
@@ -185,14 +179,11 @@ def _wait_until_serving(dev: DagsterDev) -> None:
         entry = next((e for e in entries if e["name"] == LOCATION), None)
         if entry and entry["loadStatus"] == "LOADED":
             error = entry["locationOrLoadError"]
-            assert error["__typename"] == "RepositoryLocation", (
-                f"code location {LOCATION} failed to load: {error}"
-            )
+            assert error["__typename"] == "RepositoryLocation", f"code location {LOCATION} failed to load: {error}"
             return
         if time.monotonic() > deadline:
             pytest.fail(
-                f"code location {LOCATION!r} not loaded within {STARTUP_TIMEOUT_S:.0f} s: {entries}\n"
-                f"{dev.log_tail()}"
+                f"code location {LOCATION!r} not loaded within {STARTUP_TIMEOUT_S:.0f} s: {entries}\n{dev.log_tail()}"
             )
         time.sleep(0.5)
 
@@ -239,9 +230,7 @@ RUN_FIELDS = "runId status jobName tags { key value } assetSelection { path }"
 
 
 def _expect(result: dict[str, Any], typename: str, what: str) -> dict[str, Any]:
-    assert result["__typename"] == typename, (
-        f"{what}: expected {typename}, got {json.dumps(result, indent=1)}"
-    )
+    assert result["__typename"] == typename, f"{what}: expected {typename}, got {json.dumps(result, indent=1)}"
     return result
 
 
@@ -332,9 +321,9 @@ def _launch_backfill(dev: DagsterDev, ranges: dict[tuple[str, ...], tuple[str, s
         """,
         {"params": params},
     )
-    return _expect(
-        data["launchPartitionBackfill"], "LaunchBackfillSuccess", f"launchPartitionBackfill {params}"
-    )["backfillId"]
+    return _expect(data["launchPartitionBackfill"], "LaunchBackfillSuccess", f"launchPartitionBackfill {params}")[
+        "backfillId"
+    ]
 
 
 def _backfill(dev: DagsterDev, backfill_id: str) -> dict[str, Any]:
@@ -392,9 +381,7 @@ def _failure_messages(dev: DagsterDev, runs: list[dict[str, Any]]) -> str:
         for event in run["eventConnection"]["events"]:
             if event["__typename"] in {"ExecutionStepFailureEvent", "RunFailureEvent"}:
                 error = (event.get("error") or {}).get("message", "")
-                lines.append(
-                    f"  {run['runId']} {event.get('stepKey') or ''}: {event['message']} {error}".rstrip()
-                )
+                lines.append(f"  {run['runId']} {event.get('stepKey') or ''}: {event['message']} {error}".rstrip())
     return "\n".join(lines) or f"failed runs {failed} reported no failure events"
 
 
@@ -407,11 +394,7 @@ def _wait_for_backfill(dev: DagsterDev, backfill_id: str) -> list[dict[str, Any]
         if status in BACKFILL_SUCCEEDED:
             return backfill["runs"]
         if status in BACKFILL_FAILED or time.monotonic() > deadline:
-            problem = (
-                f"status {status}"
-                if status in BACKFILL_FAILED
-                else f"not done after {BACKFILL_TIMEOUT_S:.0f} s"
-            )
+            problem = f"status {status}" if status in BACKFILL_FAILED else f"not done after {BACKFILL_TIMEOUT_S:.0f} s"
             pytest.fail(
                 f"backfill {backfill_id}: {problem}; error: {backfill['error']}\n"
                 f"runs:\n{_describe_runs(backfill['runs'])}\n"
@@ -506,16 +489,12 @@ def _check_simulated_years(con: duckdb.DuckDBPyConnection) -> None:
         expected_end = int((Decimal(start) * growth).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         assert end == expected_end, f"{year}: {start} actives at start, {end} at end, expected {expected_end}"
         if previous_end is not None:
-            assert start == previous_end, (
-                f"{year} starts with {start} actives, {year - 1} ended with {previous_end}"
-            )
+            assert start == previous_end, f"{year} starts with {start} actives, {year - 1} ended with {previous_end}"
         previous_end = end
     for table in ("fct_yearly_summary", "fct_yearly_events", "fct_workforce_snapshot"):
         scenarios = [r[0] for r in con.execute(f"select distinct scenario_id from {table}").fetchall()]
         assert scenarios == [SCENARIO], f"{table} has scenario ids {scenarios}"
-    events, distinct_ids = con.execute(
-        "select count(*), count(distinct event_id) from fct_yearly_events"
-    ).fetchone()
+    events, distinct_ids = con.execute("select count(*), count(distinct event_id) from fct_yearly_events").fetchone()
     assert events > 0, "fct_yearly_events is empty"
     assert events == distinct_ids, f"fct_yearly_events: {events} rows, {distinct_ids} distinct event ids"
 
@@ -528,15 +507,9 @@ def _check_no_duplicates(con: duckdb.DuckDBPyConnection) -> None:
     }
     for table, distinct in checks.items():
         rows, unique = con.execute(f"select count(*), {distinct} from {table}").fetchone()
-        assert rows == unique, (
-            f"{table}: {rows} rows but {unique} distinct keys ({distinct}): duplicated rows"
-        )
-    events = _scalar(
-        con, "select count(distinct (simulation_year, employee_id, event_type)) from fct_yearly_events"
-    )
-    assert events == _scalar(con, "select count(*) from fct_yearly_events"), (
-        "an employee has a duplicated event"
-    )
+        assert rows == unique, f"{table}: {rows} rows but {unique} distinct keys ({distinct}): duplicated rows"
+    events = _scalar(con, "select count(distinct (simulation_year, employee_id, event_type)) from fct_yearly_events")
+    assert events == _scalar(con, "select count(*) from fct_yearly_events"), "an employee has a duplicated event"
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[dict[int, int], str]]:
@@ -544,9 +517,7 @@ def _fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[dict[int, in
     result = {}
     for table in ("fct_workforce_snapshot", "fct_yearly_events", "fct_yearly_summary"):
         counts = dict(con.execute(f"select simulation_year, count(*) from {table} group by all").fetchall())
-        rows = con.execute(
-            f"select * from {table} where simulation_year = {RERUN_YEAR} order by all"
-        ).fetchall()
+        rows = con.execute(f"select * from {table} where simulation_year = {RERUN_YEAR} order by all").fetchall()
         assert rows, f"{table} has no {RERUN_YEAR} rows"
         result[table] = (counts, hashlib.sha256(repr(rows).encode()).hexdigest())
     return result
@@ -579,12 +550,8 @@ def test_dagster_dev_backfill_then_rerun_one_year(tmp_path: Path) -> None:
         log(f"backfill {backfill_id} completed with {len(runs)} runs:\n{_describe_runs(runs)}")
 
         model_keys = {tuple(p) for p in groups.models}
-        simulation_runs = [
-            r for r in runs if {tuple(a["path"]) for a in r["assetSelection"] or []} & model_keys
-        ]
-        assert all(r["status"] == "SUCCESS" for r in runs), (
-            f"not every run succeeded:\n{_describe_runs(runs)}"
-        )
+        simulation_runs = [r for r in runs if {tuple(a["path"]) for a in r["assetSelection"] or []} & model_keys]
+        assert all(r["status"] == "SUCCESS" for r in runs), f"not every run succeeded:\n{_describe_runs(runs)}"
         assert len(simulation_runs) == 1, (
             f"expected ONE simulation run for {FIRST_YEAR}-{LAST_YEAR}, got {len(simulation_runs)}:\n"
             f"{_describe_runs(simulation_runs)}"
@@ -593,9 +560,7 @@ def test_dagster_dev_backfill_then_rerun_one_year(tmp_path: Path) -> None:
             "dagster/asset_partition_range_start": _sim_key(FIRST_YEAR),
             "dagster/asset_partition_range_end": _sim_key(LAST_YEAR),
         }, f"the simulation run does not cover {FIRST_YEAR}-{LAST_YEAR}:\n{_describe_runs(simulation_runs)}"
-        assert 2 <= len(runs) <= 3, (
-            f"expected 2 or 3 runs (inputs + one simulation), got:\n{_describe_runs(runs)}"
-        )
+        assert 2 <= len(runs) <= 3, f"expected 2 or 3 runs (inputs + one simulation), got:\n{_describe_runs(runs)}"
 
         with _warehouse(dev.planwise_home) as con:
             _check_simulated_years(con)
@@ -618,9 +583,7 @@ def test_dagster_dev_backfill_then_rerun_one_year(tmp_path: Path) -> None:
             after = _fingerprint(con)
         for table, (counts, digest) in before.items():
             assert after[table][0] == counts, f"{table} rows per year changed: {counts} -> {after[table][0]}"
-            assert after[table][1] == digest, (
-                f"{table}: the {RERUN_YEAR} rows differ after rerunning {RERUN_YEAR}"
-            )
+            assert after[table][1] == digest, f"{table}: the {RERUN_YEAR} rows differ after rerunning {RERUN_YEAR}"
         log(f"warehouse checked after rerunning {RERUN_YEAR}: no duplicates, {RERUN_YEAR} rows identical")
 
         # Dagster's stale status is not asserted: it cannot follow a year's dependency on the

@@ -134,9 +134,7 @@ def test_prorated_pay_is_pay_times_days_worked(baseline):
         assert float(prorated_pay) == pytest.approx(round(float(annual_pay) * days / 365, 2), abs=0.011)
 
 
-def test_same_seed_gives_identical_tables_and_another_seed_different_events(
-    tmp_path, write_scenario, run_scenario
-):
+def test_same_seed_gives_identical_tables_and_another_seed_different_events(tmp_path, write_scenario, run_scenario):
     census = _exact_census(tmp_path, 500)
     fingerprint = (
         "select md5(string_agg(event_id || coalesce(pay_after::varchar, '') || effective_date::varchar, ',' "
@@ -144,14 +142,10 @@ def test_same_seed_gives_identical_tables_and_another_seed_different_events(
     )
     digests = {}
     for name, seed in (("seed_a", 42), ("seed_b", 42), ("seed_c", 43)):
-        config = write_scenario(
-            name, simulation={"end_year": 2026, "random_seed": seed}, census={"path": census}
-        )
+        config = write_scenario(name, simulation={"end_year": 2026, "random_seed": seed}, census={"path": census})
         run_scenario(config)
         # event ids start with the scenario id; strip it so that runs can be compared
-        digests[name] = query(
-            name, fingerprint.replace("event_id ||", f"replace(event_id, '{name}:', '') ||")
-        )
+        digests[name] = query(name, fingerprint.replace("event_id ||", f"replace(event_id, '{name}:', '') ||"))
     assert digests["seed_a"] == digests["seed_b"]
     assert digests["seed_a"] != digests["seed_c"]
 
@@ -211,16 +205,12 @@ def test_a_year_cannot_run_before_the_previous_one(tmp_path, write_scenario, ins
     assert "year 2026 has not been simulated" in failure.description
 
 
-def test_a_failing_model_names_itself_and_the_database_error(
-    tmp_path, write_scenario, run_scenario, instance
-):
+def test_a_failing_model_names_itself_and_the_database_error(tmp_path, write_scenario, run_scenario, instance):
     import duckdb
 
     from planwise_assets.warehouse import warehouse_path
 
-    config = write_scenario(
-        "broken", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 200)}
-    )
+    config = write_scenario("broken", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 200)})
     run_scenario(config)
     with duckdb.connect(str(warehouse_path("broken"))) as con:
         con.execute("drop table tenure_bands")
@@ -265,13 +255,11 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
     """Each invariant test can fail: break the data the way each one guards against."""
     import duckdb
 
-    from planwise_assets.dbt_project import dbt_vars, parse_project
+    from planwise_assets.dbt_project import dbt_vars, parsed_manifest
     from planwise_assets.simulation import _InProcessDbt, _outcomes, release_warehouse
     from planwise_assets.warehouse import warehouse_path
 
-    config = write_scenario(
-        "tampered", simulation={"end_year": 2026}, census={"path": _exact_census(tmp_path, 300)}
-    )
+    config = write_scenario("tampered", simulation={"end_year": 2026}, census={"path": _exact_census(tmp_path, 300)})
     run_scenario(config)
     with duckdb.connect(str(warehouse_path("tampered"))) as con:
         # another scenario's row, and a duplicated event id
@@ -294,7 +282,7 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
         )
         con.execute("update fct_yearly_summary set experienced_terminations = experienced_terminations + 1")
     try:
-        results, _ = _InProcessDbt(parse_project()).invoke(
+        results, _ = _InProcessDbt(parsed_manifest()).invoke(
             "test", dbt_vars(config, 2026), "tampered tests", select="resource_type:model"
         )
     finally:
@@ -308,6 +296,4 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
         "unique_fct_yearly_events_event_id",
         "only_this_scenario_fct_yearly_events_",
     ):
-        assert any(name.startswith(invariant) for name in failed), (
-            f"{invariant} did not fail: {sorted(failed)}"
-        )
+        assert any(name.startswith(invariant) for name in failed), f"{invariant} did not fail: {sorted(failed)}"
