@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BASELINE = REPO_ROOT / "scenarios" / "baseline.yaml"
+BASELINE = REPO_ROOT / "scenarios" / "simulation_baseline.yaml"
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.json"
 VENV_BIN = Path(sys.executable).parent  # not resolved: .venv/bin/python is a symlink
 START_YEAR, END_YEAR = 2025, 2029
@@ -80,7 +80,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def write_scenario(folder: Path, size: int) -> str:
-    """Copy baseline.yaml into folder as scenario bench_<size> with a generated census of size employees."""
+    """Copy simulation_baseline.yaml into folder as scenario bench_<size> with a generated census of size employees."""
     scenario_id = f"bench_{size}"
     import yaml
 

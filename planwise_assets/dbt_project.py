@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import functools
 import json
@@ -39,6 +40,64 @@ def dbt_vars(config: ScenarioConfig, year: int) -> dict[str, Any]:
         "promotion_raise_rate": config.compensation.promotion_raise_rate,
         "review_month": config.compensation.review_month,
         "review_day": config.compensation.review_day,
+        **_plan_vars(config),
+    }
+
+
+def _date_or_none(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _plan_vars(config: ScenarioConfig) -> dict[str, Any]:
+    """The DC plan's parameters; formulas become rows that the SQL reads as a VALUES table."""
+    auto = config.enrollment.auto_enrollment
+    voluntary = config.enrollment.voluntary_enrollment
+    escalation = config.deferral_escalation
+    match = config.employer_match
+    core = config.employer_core
+    formula = match.formula()
+    return {
+        "eligibility_waiting_period_days": config.eligibility.waiting_period_days,
+        "eligibility_minimum_age": config.eligibility.minimum_age,
+        "auto_enrollment_enabled": auto.enabled,
+        "auto_enrollment_scope": auto.scope,
+        "auto_enrollment_hire_date_cutoff": _date_or_none(auto.hire_date_cutoff),
+        "auto_enrollment_default_deferral_rate": auto.default_deferral_rate,
+        "auto_enrollment_window_days": auto.window_days,
+        "auto_enrollment_opt_out_rate": auto.opt_out_rate,
+        "voluntary_enrollment_enabled": voluntary.enabled,
+        "voluntary_enrollment_probability": voluntary.annual_enrollment_probability,
+        "escalation_enabled": escalation.enabled,
+        "escalation_increment": escalation.increment,
+        "escalation_maximum_rate": escalation.maximum_rate,
+        "escalation_delay_years": escalation.delay_years,
+        "escalation_effective_month": escalation.effective_month,
+        "escalation_effective_day": escalation.effective_day,
+        "escalation_hire_date_cutoff": _date_or_none(escalation.hire_date_cutoff),
+        "escalation_opt_out_rate": escalation.opt_out_rate,
+        "match_formula": match.active_formula,
+        "match_basis": {"service_graded": "service", "points": "points"}.get(formula.type, "none"),
+        "match_tiers": [
+            {
+                "band_minimum": band.minimum,
+                "deferral_from": tier.deferral_from,
+                "deferral_to": tier.deferral_to,
+                "match_rate": tier.match_rate,
+            }
+            for band in formula.resolved_bands()
+            for tier in band.tiers
+        ],
+        "match_minimum_hours": match.eligibility.minimum_hours,
+        "match_requires_active_at_year_end": match.eligibility.require_active_at_year_end,
+        "match_includes_new_hires": match.eligibility.include_new_hires,
+        "core_enabled": core.enabled,
+        "core_bands": [{"minimum_service": b.minimum_service, "rate": b.rate} for b in core.resolved_bands()],
+        "core_minimum_hours": core.eligibility.minimum_hours,
+        "core_requires_active_at_year_end": core.eligibility.require_active_at_year_end,
+        "core_includes_new_hires": core.eligibility.include_new_hires,
+        "vesting_schedule": config.vesting.schedule,
+        "vesting_years": config.vesting.years,
+        "irs_projection_rate": config.irs_limits.projection_rate,
     }
 
 

@@ -186,9 +186,18 @@ def load_seeds(config: ScenarioConfig, dbt_manifest: Any) -> list[TestOutcome]:
     return _outcomes(results)
 
 
+def _drop_model_tables(config: ScenarioConfig, models: list[str]) -> None:
+    """A run from the first year rebuilds the scenario: no rows or columns of an earlier version survive."""
+    with duckdb.connect(str(warehouse_path(config.scenario_id))) as con:
+        for model in models:
+            con.execute(f'drop table if exists main."{model}"')
+
+
 def simulate(config: ScenarioConfig, years: list[int], dbt_manifest: Any, models: list[str]) -> SimulationReport:
     """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock."""
     _check_can_run(config, years)
+    if years[0] == config.simulation.start_year:
+        _drop_model_tables(config, models)
     started = time.perf_counter()
     dbt = _InProcessDbt(dbt_manifest)
     scenario = config.scenario_id

@@ -35,7 +35,7 @@ def instance(planwise_home: Path):
 
 def baseline_document(name: str, **sections: dict[str, Any]) -> dict[str, Any]:
     """The repository's baseline scenario renamed, with sections merged in."""
-    document = yaml.safe_load((REPO_ROOT / "scenarios" / "baseline.yaml").read_text())
+    document = yaml.safe_load((REPO_ROOT / "scenarios" / "simulation_baseline.yaml").read_text())
     document["scenario"]["name"] = name
     for section, values in sections.items():
         document.setdefault(section, {}).update(values)

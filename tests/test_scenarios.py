@@ -66,5 +66,5 @@ def test_rate_out_of_range_is_an_error(tmp_path):
 def test_the_repository_baseline_loads():
     from planwise_assets.warehouse import REPO_ROOT
 
-    config = load_scenario(REPO_ROOT / "scenarios" / "baseline.yaml")
+    config = load_scenario(REPO_ROOT / "scenarios" / "simulation_baseline.yaml")
     assert (config.scenario_id, config.years) == ("baseline", [2025, 2026, 2027, 2028, 2029])

@@ -28,3 +28,28 @@
 
 {# A rate as an exact decimal, so that the growth algebra rounds like a hand calculation. #}
 {% macro rate(name) -%} cast({{ var(name) }} as decimal(12, 6)) {%- endmacro %}
+
+{# A date var (ISO text or none) as a SQL date literal or null. #}
+{% macro date_var(name) -%}
+    {%- if var(name) is none -%} cast(null as date) {%- else -%} date '{{ var(name) }}' {%- endif -%}
+{%- endmacro %}
+
+{# A list-of-mappings var as an inline table, e.g. the match formula's tiers. #}
+{% macro rows_table(name, columns) -%}
+    (values
+    {%- for row in var(name) %}
+        ({% for column in columns %}{{ row[column] }}{% if not loop.last %}, {% endif %}{% endfor %}){% if not loop.last %},{% endif %}
+    {%- endfor %}
+    ) as {{ name }}({{ columns | join(', ') }})
+{%- endmacro %}
+
+{#
+  Pay earned between two dates (inclusive) by someone paid start_pay until pay_change_date
+  and final_pay from it: the building block of contributions and prorated pay.
+#}
+{% macro pay_earned(start_date, end_date, start_pay='start_pay', final_pay='final_pay', change_date='pay_change_date') -%}
+    (
+        {{ start_pay }} * {{ days_between(start_date, 'least(' ~ end_date ~ ', ' ~ change_date ~ ' - 1)') }}
+        + {{ final_pay }} * {{ days_between('greatest(' ~ start_date ~ ', ' ~ change_date ~ ')', end_date) }}
+    ) / {{ days_in_year() }}
+{%- endmacro %}

@@ -1,6 +1,7 @@
--- Actives at the start of the simulation year, with age, tenure and bands as of 1 January.
--- First year: the census actives, placed on a level by pay. Later years: last year's
--- year-end actives, carrying their level and pay (age and tenure advance with the dates).
+-- Actives at the start of the simulation year, with age, tenure and bands as of 1 January
+-- and their plan state. First year: the census actives, placed on a level by pay; census
+-- participants (deferral rate > 0) are enrolled at their census rate, with no employer
+-- balance carried in. Later years: last year's year-end actives with their plan state.
 with
 
 {% if var('simulation_year') == var('start_year') %}
@@ -16,7 +17,15 @@ population as (
         ) as level,
         census.annual_pay,
         census.deferral_rate,
-        census.scheduled_hours
+        census.scheduled_hours,
+        census.deferral_rate > 0 as is_enrolled,
+        cast(null as date) as enrollment_date,
+        case when census.deferral_rate > 0 then 'census' end as enrollment_source,
+        false as has_opted_out,
+        false as escalation_opted_out,
+        0 as escalation_count,
+        cast(0 as decimal(14, 2)) as employer_balance,
+        {{ vested_share(whole_years('census.hire_date', year_start() ~ ' - 1')) }} as vested_pct
     from {{ ref('stg_census') }} as census
     where census.active
 ),
@@ -29,7 +38,15 @@ population as (
         level,
         annual_pay,
         deferral_rate,
-        scheduled_hours
+        scheduled_hours,
+        is_enrolled,
+        enrollment_date,
+        enrollment_source,
+        has_opted_out,
+        escalation_opted_out,
+        escalation_count,
+        employer_balance,
+        vested_pct
     from {{ prior_year_snapshot() }}
     where simulation_year = {{ var('simulation_year') }} - 1
         and employment_status = 'active'
@@ -53,6 +70,14 @@ select
     dated.annual_pay,
     dated.deferral_rate,
     dated.scheduled_hours,
+    dated.is_enrolled,
+    dated.enrollment_date,
+    dated.enrollment_source,
+    dated.has_opted_out,
+    dated.escalation_opted_out,
+    dated.escalation_count,
+    dated.employer_balance,
+    dated.vested_pct,
     dated.age,
     dated.tenure_years,
     age_bands.age_band,

@@ -1,109 +1,158 @@
--- The immutable event log of one scenario-year: hires, terminations (experienced and
--- new-hire), promotions and raises. Re-running a year replaces exactly that year's rows.
--- event_id is deterministic (scenario, year, employee, event type), and event_sequence
--- orders an employee's events within the year.
+-- The immutable event log of one scenario-year: workforce events (hire, termination,
+-- new_hire_termination, promotion, raise) and plan events (eligibility, enrollment,
+-- opt_out, deferral_escalation, employer_match, employer_core, vesting_change,
+-- forfeiture). Re-running a year replaces exactly that year's rows. event_id is
+-- deterministic (scenario, year, employee, event type); event_sequence orders an
+-- employee's events within the year.
 with
 
 hires as (
     select
-        employee_id,
-        'hire' as event_type,
-        1 as event_sequence,
-        hire_date as effective_date,
-        cast(null as integer) as level_before,
-        level as level_after,
-        cast(null as decimal(14, 2)) as pay_before,
-        annual_pay as pay_after
+        employee_id, 'hire' as event_type, 1 as event_sequence, hire_date as effective_date,
+        cast(null as integer) as level_before, level as level_after,
+        cast(null as decimal(14, 2)) as pay_before, annual_pay as pay_after,
+        cast(null as decimal(8, 6)) as rate_before, cast(null as decimal(8, 6)) as rate_after,
+        cast(null as decimal(14, 2)) as amount, cast(null as varchar) as event_detail
     from {{ ref('int_hires') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
+eligibility as (
+    select
+        employee_id, 'eligibility', 2, eligibility_date,
+        null, null, null, null, null, null, null, null
+    from {{ ref('int_plan_eligibility') }}
+    where simulation_year = {{ var('simulation_year') }} and became_eligible_this_year
+),
+
+enrollment_decisions as (
+    select
+        employee_id, decision, 3, effective_date,
+        null, null, null, null,
+        null, case when decision = 'enrollment' then deferral_rate end,
+        null, enrollment_source
+    from {{ ref('int_enrollment_changes') }}
+    where simulation_year = {{ var('simulation_year') }}
+),
+
+escalations as (
+    select
+        employee_id, 'deferral_escalation', 4, escalation_date,
+        null, null, null, null,
+        rate_before_escalation, deferral_rate, null, null
+    from {{ ref('int_plan_participation') }}
+    where simulation_year = {{ var('simulation_year') }} and is_escalated
+),
+
 promotions as (
     select
-        employee_id,
-        'promotion' as event_type,
-        2 as event_sequence,
-        effective_date,
-        level_before,
-        level_after,
-        pay_before,
-        pay_after
+        employee_id, 'promotion', 5, effective_date,
+        level_before, level_after, pay_before, pay_after, null, null, null, null
     from {{ ref('int_promotions') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
 raises as (
     select
-        employee_id,
-        'raise' as event_type,
-        3 as event_sequence,
-        effective_date,
-        level as level_before,
-        level as level_after,
-        pay_before,
-        pay_after
+        employee_id, 'raise', 6, effective_date,
+        level, level, pay_before, pay_after, null, null, null, null
     from {{ ref('int_merit_raises') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
+employment as (
+    select *
+    from {{ ref('int_employment_year') }}
+    where simulation_year = {{ var('simulation_year') }}
+),
+
+employer_money as (
+    select
+        employer.employee_id, employment.last_day_worked,
+        employer.employer_match_amount, employer.employer_core_amount
+    from {{ ref('int_employer_contributions') }} as employer
+    inner join employment on employment.employee_id = employer.employee_id
+    where employer.simulation_year = {{ var('simulation_year') }}
+),
+
+matches as (
+    select
+        employee_id, 'employer_match', 7, last_day_worked,
+        null, null, null, null, null, null, employer_match_amount, null
+    from employer_money
+    where employer_match_amount > 0
+),
+
+core as (
+    select
+        employee_id, 'employer_core', 8, last_day_worked,
+        null, null, null, null, null, null, employer_core_amount, null
+    from employer_money
+    where employer_core_amount > 0
+),
+
+vesting as (
+    select vesting.*, employment.last_day_worked
+    from {{ ref('int_vesting') }} as vesting
+    inner join employment on employment.employee_id = vesting.employee_id
+    where vesting.simulation_year = {{ var('simulation_year') }}
+),
+
+vesting_changes as (
+    select
+        employee_id, 'vesting_change', 9, last_day_worked,
+        null, null, null, null, vested_pct_at_start, vested_pct, null, null
+    from vesting
+    where vested_pct <> vested_pct_at_start
+),
+
 experienced_terminations as (
     select
-        employee_id,
-        'termination' as event_type,
-        4 as event_sequence,
-        termination_date as effective_date,
-        level as level_before,
-        cast(null as integer) as level_after,
-        annual_pay as pay_before,
-        cast(null as decimal(14, 2)) as pay_after
+        employee_id, 'termination', 10, termination_date,
+        level, null, annual_pay, null, null, null, null, null
     from {{ ref('int_experienced_terminations') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
 new_hire_terminations as (
     select
-        employee_id,
-        'new_hire_termination' as event_type,
-        4 as event_sequence,
-        termination_date as effective_date,
-        level as level_before,
-        cast(null as integer) as level_after,
-        annual_pay as pay_before,
-        cast(null as decimal(14, 2)) as pay_after
+        employee_id, 'new_hire_termination', 10, termination_date,
+        level, null, annual_pay, null, null, null, null, null
     from {{ ref('int_new_hire_terminations') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
-all_events as (
-    select * from hires
-    union all
-    select * from promotions
-    union all
-    select * from raises
-    union all
-    select * from experienced_terminations
-    union all
-    select * from new_hire_terminations
+forfeitures as (
+    select
+        employee_id, 'forfeiture', 11, last_day_worked,
+        null, null, null, null, null, null, forfeiture_amount, null
+    from vesting
+    where forfeiture_amount > 0
 ),
 
-people as (
-    select employee_id, birth_date, hire_date
-    from {{ ref('int_workforce_start') }}
-    where simulation_year = {{ var('simulation_year') }}
-    union all
-    select employee_id, birth_date, hire_date
-    from {{ ref('int_hires') }}
-    where simulation_year = {{ var('simulation_year') }}
+all_events as (
+    select * from hires
+    union all select * from eligibility
+    union all select * from enrollment_decisions
+    union all select * from escalations
+    union all select * from promotions
+    union all select * from raises
+    union all select * from matches
+    union all select * from core
+    union all select * from vesting_changes
+    union all select * from experienced_terminations
+    union all select * from new_hire_terminations
+    union all select * from forfeitures
 ),
 
 banded as (
     select
         all_events.*,
-        {{ whole_years('people.birth_date', 'all_events.effective_date') }} as age_at_event,
-        {{ whole_years('people.hire_date', 'all_events.effective_date') }} as tenure_at_event
+        {{ whole_years('employment.birth_date', 'all_events.effective_date') }} as age_at_event,
+        {{ whole_years('employment.hire_date', 'all_events.effective_date') }} as tenure_at_event
     from all_events
-    inner join people
-        on people.employee_id = all_events.employee_id
+    inner join employment
+        on employment.employee_id = all_events.employee_id
 )
 
 select
@@ -118,6 +167,10 @@ select
     banded.level_after,
     banded.pay_before,
     banded.pay_after,
+    banded.rate_before,
+    banded.rate_after,
+    banded.amount,
+    banded.event_detail,
     age_bands.age_band,
     tenure_bands.tenure_band
 from banded

@@ -1,4 +1,6 @@
--- One row per scenario-year: headcount flow, events and payroll.
+-- One row per scenario-year: headcount flow, events, payroll and the plan's key metrics.
+-- participation_rate = enrolled actives / eligible actives; avg_deferral_rate over enrolled
+-- actives; employer cost = match + core, also as a share of payroll (total prorated pay).
 with
 
 plan as (
@@ -13,7 +15,11 @@ events as (
         count(*) filter (where event_type = 'termination') as experienced_terminations,
         count(*) filter (where event_type = 'new_hire_termination') as new_hire_terminations,
         count(*) filter (where event_type = 'promotion') as promotions,
-        count(*) filter (where event_type = 'raise') as raises
+        count(*) filter (where event_type = 'raise') as raises,
+        count(*) filter (where event_type = 'enrollment' and event_detail = 'auto') as auto_enrollments,
+        count(*) filter (where event_type = 'enrollment' and event_detail = 'voluntary') as voluntary_enrollments,
+        count(*) filter (where event_type = 'opt_out') as opt_outs,
+        count(*) filter (where event_type = 'deferral_escalation') as escalations
     from {{ ref('fct_yearly_events') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
@@ -22,7 +28,15 @@ snapshot as (
     select
         count(*) filter (where employment_status = 'active') as active_headcount_end,
         sum(prorated_pay) as total_prorated_pay,
-        avg(annual_pay) filter (where employment_status = 'active') as average_annual_pay
+        avg(annual_pay) filter (where employment_status = 'active') as average_annual_pay,
+        count(*) filter (where employment_status = 'active' and is_eligible) as eligible_actives,
+        count(*) filter (where employment_status = 'active' and is_eligible and is_enrolled) as enrolled_actives,
+        avg(deferral_rate) filter (where employment_status = 'active' and is_enrolled) as avg_deferral_rate,
+        sum(employee_contribution_amount) as employee_contributions,
+        sum(employer_match_amount) as employer_match,
+        sum(employer_core_amount) as employer_core,
+        count(*) filter (where is_at_402g_limit) as employees_at_402g_limit,
+        sum(forfeiture_amount) as forfeitures
     from {{ ref('fct_workforce_snapshot') }}
     where simulation_year = {{ var('simulation_year') }}
 )
@@ -38,7 +52,26 @@ select
     events.promotions,
     events.raises,
     cast(snapshot.total_prorated_pay as decimal(18, 2)) as total_prorated_pay,
-    cast(round(snapshot.average_annual_pay, 2) as decimal(14, 2)) as average_annual_pay
+    cast(round(snapshot.average_annual_pay, 2) as decimal(14, 2)) as average_annual_pay,
+    snapshot.eligible_actives,
+    snapshot.enrolled_actives,
+    cast(coalesce(snapshot.enrolled_actives / nullif(snapshot.eligible_actives, 0), 0) as decimal(8, 6))
+        as participation_rate,
+    cast(coalesce(snapshot.avg_deferral_rate, 0) as decimal(8, 6)) as avg_deferral_rate,
+    cast(snapshot.employee_contributions as decimal(18, 2)) as employee_contributions,
+    cast(snapshot.employer_match as decimal(18, 2)) as employer_match,
+    cast(snapshot.employer_core as decimal(18, 2)) as employer_core,
+    cast(snapshot.employer_match + snapshot.employer_core as decimal(18, 2)) as total_employer_cost,
+    cast(
+        coalesce((snapshot.employer_match + snapshot.employer_core) / nullif(snapshot.total_prorated_pay, 0), 0)
+        as decimal(8, 6)
+    ) as employer_cost_pct_payroll,
+    snapshot.employees_at_402g_limit,
+    events.auto_enrollments,
+    events.voluntary_enrollments,
+    events.opt_outs,
+    events.escalations,
+    cast(snapshot.forfeitures as decimal(18, 2)) as forfeitures
 from plan
 cross join events
 cross join snapshot

@@ -1,0 +1,132 @@
+-- Employer match and core (non-elective) contributions, then the 415(c) annual additions
+-- limit. Match: the active formula's tiers applied to the deferral rate actually
+-- contributed (contributions / match compensation), times match compensation; for a
+-- service-graded or points formula the band is chosen by years of service or age +
+-- service. Core: a flat or service-graded rate of plan compensation. Eligibility for each:
+-- minimum hours worked, active at year end, new hires included or not.
+-- 415(c): employee deferrals (without catch-up) + match + core may not exceed the limit;
+-- an excess reduces core first, then match (employee money is never reduced here).
+with
+
+people as (
+    select
+        employment.employee_id,
+        employment.employment_status,
+        employment.is_new_hire,
+        employment.hours_worked,
+        employment.age,
+        employment.tenure_years,
+        contributions.employee_contribution_amount,
+        contributions.catch_up_amount,
+        contributions.match_compensation,
+        contributions.plan_compensation,
+        coalesce(contributions.employee_contribution_amount / nullif(contributions.match_compensation, 0), 0)
+            as contributed_rate
+    from {{ ref('int_employment_year') }} as employment
+    inner join {{ ref('int_employee_contributions') }} as contributions
+        on contributions.employee_id = employment.employee_id
+        and contributions.simulation_year = employment.simulation_year
+    where employment.simulation_year = {{ var('simulation_year') }}
+),
+
+match_tiers as (
+    select * from {{ rows_table('match_tiers', ['band_minimum', 'deferral_from', 'deferral_to', 'match_rate']) }}
+),
+
+match_band as (
+    select
+        people.employee_id,
+        {% if var('match_basis') == 'service' -%}
+        people.tenure_years
+        {%- elif var('match_basis') == 'points' -%}
+        people.age + people.tenure_years
+        {%- else -%}
+        0
+        {%- endif %} as band_measure
+    from people
+),
+
+match_rate as (
+    select
+        match_band.employee_id,
+        sum(
+            match_tiers.match_rate
+            * greatest(0, least(people.contributed_rate, match_tiers.deferral_to) - match_tiers.deferral_from)
+        ) as match_pct
+    from match_band
+    inner join people on people.employee_id = match_band.employee_id
+    inner join match_tiers
+        on match_tiers.band_minimum = (
+            select max(band_minimum) from match_tiers where band_minimum <= match_band.band_measure
+        )
+    group by match_band.employee_id
+),
+
+core_bands as (
+    select * from {{ rows_table('core_bands', ['minimum_service', 'rate']) }}
+),
+
+core_rate as (
+    select
+        people.employee_id,
+        (
+            select core_bands.rate from core_bands
+            where core_bands.minimum_service <= people.tenure_years
+            order by core_bands.minimum_service desc
+            limit 1
+        ) as core_pct
+    from people
+),
+
+gross as (
+    select
+        people.*,
+        coalesce(match_rate.match_pct, 0) as match_pct,
+        (
+            people.employee_contribution_amount > 0
+            and people.hours_worked >= {{ var('match_minimum_hours') }}
+            and ({{ 'people.employment_status = \'active\'' if var('match_requires_active_at_year_end') else 'true' }})
+            and ({{ 'true' if var('match_includes_new_hires') else 'not people.is_new_hire' }})
+        ) as is_match_eligible,
+        (
+            {{ 'true' if var('core_enabled') else 'false' }}
+            and people.hours_worked >= {{ var('core_minimum_hours') }}
+            and ({{ 'people.employment_status = \'active\'' if var('core_requires_active_at_year_end') else 'true' }})
+            and ({{ 'true' if var('core_includes_new_hires') else 'not people.is_new_hire' }})
+        ) as is_core_eligible,
+        coalesce(core_rate.core_pct, 0) as core_pct
+    from people
+    left join match_rate on match_rate.employee_id = people.employee_id
+    left join core_rate on core_rate.employee_id = people.employee_id
+),
+
+amounts as (
+    select
+        gross.*,
+        case when is_match_eligible then round(match_pct * match_compensation, 2) else 0 end as match_before_415c,
+        case when is_core_eligible then round(core_pct * plan_compensation, 2) else 0 end as core_before_415c
+    from gross
+),
+
+limited as (
+    select
+        amounts.*,
+        greatest(
+            0,
+            (employee_contribution_amount - catch_up_amount) + match_before_415c + core_before_415c
+                - limits.annual_additions_limit
+        ) as excess_415c
+    from amounts
+    cross join (select annual_additions_limit from {{ ref('int_irs_limits') }}
+                where simulation_year = {{ var('simulation_year') }}) as limits
+)
+
+select
+    {{ scenario_columns() }},
+    employee_id,
+    cast(match_pct as decimal(10, 6)) as match_pct,
+    cast(greatest(0, core_before_415c - excess_415c) as decimal(14, 2)) as employer_core_amount,
+    cast(greatest(0, match_before_415c - greatest(0, excess_415c - core_before_415c)) as decimal(14, 2))
+        as employer_match_amount,
+    cast(excess_415c as decimal(14, 2)) as reduced_by_415c_amount
+from limited

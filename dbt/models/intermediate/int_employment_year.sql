@@ -1,0 +1,102 @@
+-- Everyone employed at some point in the year with the workforce outcome: last day worked,
+-- pay rate at the start and at year end (changing on the review date), level, age and
+-- tenure on the last day worked, and the plan state they started the year with.
+with
+
+start_population as (
+    select
+        employee_id, birth_date, hire_date, level, annual_pay, deferral_rate, scheduled_hours,
+        is_enrolled, enrollment_date, enrollment_source, has_opted_out, escalation_opted_out,
+        escalation_count, employer_balance, vested_pct,
+        false as is_new_hire
+    from {{ ref('int_workforce_start') }}
+    where simulation_year = {{ var('simulation_year') }}
+),
+
+hires as (
+    select
+        employee_id, birth_date, hire_date, level, annual_pay, deferral_rate, scheduled_hours,
+        false as is_enrolled, cast(null as date) as enrollment_date, cast(null as varchar) as enrollment_source,
+        false as has_opted_out, false as escalation_opted_out, 0 as escalation_count,
+        cast(0 as decimal(14, 2)) as employer_balance, cast(0 as decimal(6, 4)) as vested_pct,
+        true as is_new_hire
+    from {{ ref('int_hires') }}
+    where simulation_year = {{ var('simulation_year') }}
+),
+
+employed as (
+    select * from start_population
+    union all
+    select * from hires
+),
+
+leavers as (
+    select employee_id, termination_date
+    from {{ ref('int_experienced_terminations') }}
+    where simulation_year = {{ var('simulation_year') }}
+    union all
+    select employee_id, termination_date
+    from {{ ref('int_new_hire_terminations') }}
+    where simulation_year = {{ var('simulation_year') }}
+),
+
+promotions as (
+    select employee_id, level_after, pay_after, effective_date
+    from {{ ref('int_promotions') }}
+    where simulation_year = {{ var('simulation_year') }}
+),
+
+raises as (
+    select employee_id, pay_after, effective_date
+    from {{ ref('int_merit_raises') }}
+    where simulation_year = {{ var('simulation_year') }}
+),
+
+combined as (
+    select
+        employed.*,
+        leavers.termination_date,
+        coalesce(promotions.level_after, employed.level) as final_level,
+        employed.annual_pay as start_pay,
+        -- the raise follows a same-day promotion, so it carries the final rate
+        coalesce(raises.pay_after, promotions.pay_after, employed.annual_pay) as final_pay,
+        coalesce(raises.effective_date, promotions.effective_date, {{ year_end() }} + 1) as pay_change_date,
+        greatest(employed.hire_date, {{ year_start() }}) as first_day_worked,
+        coalesce(leavers.termination_date, {{ year_end() }}) as last_day_worked
+    from employed
+    left join leavers on leavers.employee_id = employed.employee_id
+    left join promotions on promotions.employee_id = employed.employee_id
+    left join raises on raises.employee_id = employed.employee_id
+)
+
+select
+    {{ scenario_columns() }},
+    employee_id,
+    case when termination_date is null then 'active' else 'terminated' end as employment_status,
+    birth_date,
+    hire_date,
+    termination_date,
+    is_new_hire,
+    first_day_worked,
+    last_day_worked,
+    {{ whole_years('birth_date', 'last_day_worked') }} as age,
+    {{ whole_years('hire_date', 'last_day_worked') }} as tenure_years,
+    final_level as level,
+    start_pay,
+    final_pay,
+    pay_change_date,
+    cast(round({{ pay_earned('first_day_worked', 'last_day_worked') }}, 2) as decimal(14, 2)) as prorated_pay,
+    scheduled_hours,
+    -- scheduled hours for the days actually worked, for hours-based contribution eligibility
+    cast(round(scheduled_hours * {{ days_between('first_day_worked', 'last_day_worked') }} / {{ days_in_year() }}) as integer)
+        as hours_worked,
+    deferral_rate as deferral_rate_at_start,
+    is_enrolled as enrolled_at_start,
+    enrollment_date as enrollment_date_at_start,
+    enrollment_source as enrollment_source_at_start,
+    has_opted_out as opted_out_at_start,
+    escalation_opted_out as escalation_opted_out_at_start,
+    escalation_count as escalation_count_at_start,
+    employer_balance as employer_balance_at_start,
+    vested_pct as vested_pct_at_start
+from combined

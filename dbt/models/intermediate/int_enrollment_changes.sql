@@ -1,0 +1,128 @@
+-- The year's enrollment decisions for eligible non-participants.
+-- Auto-enrollment (when enabled, in scope, never opted out): enrolled at the default rate
+-- window_days after eligibility (or after 1 January of the first simulated year for those
+-- already eligible), unless they opt out inside the window; the opt-out probability is the
+-- scenario's rate times age and pay band multipliers. Voluntary enrollment (when enabled):
+-- the remaining eligible non-participants enroll with the scenario's yearly probability
+-- times an age x pay multiplier, at the rate their age and pay band choose.
+with
+
+employment as (
+    select employment.*, eligibility.eligibility_date, eligibility.is_eligible
+    from {{ ref('int_employment_year') }} as employment
+    inner join {{ ref('int_plan_eligibility') }} as eligibility
+        on eligibility.employee_id = employment.employee_id
+        and eligibility.simulation_year = employment.simulation_year
+    where employment.simulation_year = {{ var('simulation_year') }}
+),
+
+candidates as (
+    select
+        employment.*,
+        age_bands.age_band,
+        pay_bands.pay_band
+    from employment
+    inner join {{ ref('age_bands') }} as age_bands
+        on {{ in_band('employment.age', 'age_bands', 'age') }}
+    inner join {{ ref('pay_bands') }} as pay_bands
+        on employment.start_pay >= pay_bands.min_pay and employment.start_pay < pay_bands.max_pay
+    where employment.is_eligible
+        and not employment.enrolled_at_start
+),
+
+{% if var('auto_enrollment_enabled') %}
+auto_candidates as (
+    select
+        candidates.*,
+        greatest(
+            candidates.eligibility_date,
+            make_date({{ var('start_year') }}, 1, 1),
+            {{ year_start() }} - {{ var('auto_enrollment_window_days') }}
+        ) + {{ var('auto_enrollment_window_days') }} as auto_enrollment_date,
+        {{ var('auto_enrollment_opt_out_rate') }} * age_multiplier.multiplier * pay_multiplier.multiplier
+            as opt_out_probability,
+        {{ draw('auto_enrollment_opt_out') }} as opt_out_draw,
+        {{ draw('auto_enrollment_opt_out_date') }} as opt_out_date_draw
+    from candidates
+    inner join {{ ref('opt_out_multipliers') }} as age_multiplier
+        on age_multiplier.dimension = 'age_band' and age_multiplier.band = candidates.age_band
+    inner join {{ ref('opt_out_multipliers') }} as pay_multiplier
+        on pay_multiplier.dimension = 'pay_band' and pay_multiplier.band = candidates.pay_band
+    where not candidates.opted_out_at_start
+    {% if var('auto_enrollment_scope') == 'new_hires_only' %}
+        and candidates.hire_date >= coalesce(
+            {{ date_var('auto_enrollment_hire_date_cutoff') }}, make_date({{ var('start_year') }}, 1, 1)
+        )
+    {% endif %}
+),
+
+auto_decisions as (
+    select
+        employee_id,
+        case when opt_out_draw < opt_out_probability then 'opt_out' else 'enrollment' end as decision,
+        'auto' as enrollment_source,
+        case
+            when opt_out_draw < opt_out_probability
+                then auto_enrollment_date - {{ var('auto_enrollment_window_days') }}
+                    + cast(floor(opt_out_date_draw * {{ var('auto_enrollment_window_days') }}) as integer)
+            else auto_enrollment_date
+        end as effective_date,
+        cast({{ var('auto_enrollment_default_deferral_rate') }} as decimal(8, 6)) as deferral_rate
+    from auto_candidates
+    where auto_enrollment_date <= least(last_day_worked, {{ year_end() }})
+),
+{% else %}
+auto_decisions as (
+    select
+        cast(null as varchar) as employee_id, cast(null as varchar) as decision,
+        cast(null as varchar) as enrollment_source, cast(null as date) as effective_date,
+        cast(null as decimal(8, 6)) as deferral_rate
+    where false
+),
+{% endif %}
+
+{% if var('voluntary_enrollment_enabled') %}
+voluntary_decisions as (
+    select
+        candidates.employee_id,
+        'enrollment' as decision,
+        'voluntary' as enrollment_source,
+        greatest(candidates.eligibility_date, candidates.first_day_worked)
+            + cast(floor(
+                {{ draw('voluntary_enrollment_date', 'candidates.employee_id') }}
+                * {{ days_between('greatest(candidates.eligibility_date, candidates.first_day_worked)', 'candidates.last_day_worked') }}
+            ) as integer) as effective_date,
+        behaviour.deferral_rate
+    from candidates
+    inner join {{ ref('voluntary_enrollment') }} as behaviour
+        on behaviour.age_band = candidates.age_band and behaviour.pay_band = candidates.pay_band
+    left join auto_decisions
+        on auto_decisions.employee_id = candidates.employee_id
+    where auto_decisions.employee_id is null
+        and not candidates.opted_out_at_start
+        and {{ draw('voluntary_enrollment', 'candidates.employee_id') }}
+            < least(1, {{ var('voluntary_enrollment_probability') }} * behaviour.probability_multiplier)
+)
+{% else %}
+voluntary_decisions as (
+    select * from auto_decisions where false
+)
+{% endif %}
+
+select
+    {{ scenario_columns() }},
+    employee_id,
+    decision,
+    enrollment_source,
+    effective_date,
+    deferral_rate
+from auto_decisions
+union all
+select
+    {{ scenario_columns() }},
+    employee_id,
+    decision,
+    enrollment_source,
+    effective_date,
+    deferral_rate
+from voluntary_decisions

@@ -1,0 +1,96 @@
+-- Each employed person's plan participation for the year: enrolled (and since when, by
+-- which route), their deferral rate before and after any escalation, escalation count and
+-- the opt-out flags carried to next year. An employee who opted out of auto-enrollment is
+-- never auto-enrolled or escalated again.
+with
+
+employment as (
+    select *
+    from {{ ref('int_employment_year') }}
+    where simulation_year = {{ var('simulation_year') }}
+),
+
+enrollments as (
+    select employee_id, effective_date, enrollment_source, deferral_rate
+    from {{ ref('int_enrollment_changes') }}
+    where simulation_year = {{ var('simulation_year') }} and decision = 'enrollment'
+),
+
+opt_outs as (
+    select employee_id
+    from {{ ref('int_enrollment_changes') }}
+    where simulation_year = {{ var('simulation_year') }} and decision = 'opt_out'
+),
+
+state as (
+    select
+        employment.employee_id,
+        employment.hire_date,
+        employment.first_day_worked,
+        employment.last_day_worked,
+        employment.enrolled_at_start or enrollments.employee_id is not null as is_enrolled,
+        case when employment.enrolled_at_start then employment.enrollment_date_at_start
+            else enrollments.effective_date end as enrollment_date,
+        case when employment.enrolled_at_start then employment.enrollment_source_at_start
+            else enrollments.enrollment_source end as enrollment_source,
+        case when employment.enrolled_at_start then employment.first_day_worked
+            else enrollments.effective_date end as contributions_from,
+        coalesce(case when employment.enrolled_at_start then employment.deferral_rate_at_start end,
+            enrollments.deferral_rate, 0) as rate_before_escalation,
+        employment.opted_out_at_start or opt_outs.employee_id is not null as has_opted_out,
+        employment.enrolled_at_start,
+        employment.escalation_opted_out_at_start,
+        employment.escalation_count_at_start
+    from employment
+    left join enrollments on enrollments.employee_id = employment.employee_id
+    left join opt_outs on opt_outs.employee_id = employment.employee_id
+),
+
+escalation as (
+    select
+        state.*,
+        make_date({{ var('simulation_year') }}, {{ var('escalation_effective_month') }}, {{ var('escalation_effective_day') }})
+            as escalation_date,
+        state.escalation_opted_out_at_start
+            or {{ draw('escalation_opt_out') }} < {{ var('escalation_opt_out_rate') }} as escalation_opted_out
+    from state
+),
+
+escalated as (
+    select
+        escalation.*,
+        {{ 'true' if var('escalation_enabled') else 'false' }}
+            and escalation.enrolled_at_start
+            and not escalation.has_opted_out
+            and not escalation.escalation_opted_out
+            and escalation.last_day_worked >= escalation.escalation_date
+            and coalesce(escalation.enrollment_date, date '1900-01-01') + to_years({{ var('escalation_delay_years') }})
+                <= escalation.escalation_date
+            and escalation.hire_date >= coalesce({{ date_var('escalation_hire_date_cutoff') }}, date '1900-01-01')
+            -- a rate at or above the cap is never changed, in particular never lowered
+            and escalation.rate_before_escalation < {{ var('escalation_maximum_rate') }}
+            as is_escalated
+    from escalation
+)
+
+select
+    {{ scenario_columns() }},
+    employee_id,
+    is_enrolled,
+    enrollment_date,
+    enrollment_source,
+    contributions_from,
+    has_opted_out,
+    escalation_opted_out,
+    is_escalated,
+    case when is_escalated then escalation_date end as escalation_date,
+    cast(rate_before_escalation as decimal(8, 6)) as rate_before_escalation,
+    cast(
+        case
+            when is_escalated
+                then least(rate_before_escalation + {{ var('escalation_increment') }}, {{ var('escalation_maximum_rate') }})
+            else rate_before_escalation
+        end as decimal(8, 6)
+    ) as deferral_rate,
+    escalation_count_at_start + case when is_escalated then 1 else 0 end as escalation_count
+from escalated
