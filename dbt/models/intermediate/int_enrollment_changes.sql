@@ -1,3 +1,5 @@
+-- depends_on: {{ ref('opt_out_multipliers') }}, {{ ref('voluntary_enrollment') }}
+-- (refs used only when auto or voluntary enrollment is enabled; declared for dbt's graph)
 -- The year's enrollment decisions for eligible non-participants.
 -- Auto-enrollment (when enabled, in scope, never opted out): enrolled at the default rate
 -- window_days after eligibility (or after 1 January of the first simulated year for those
