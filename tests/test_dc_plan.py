@@ -140,7 +140,9 @@ def test_graded_six_vests_twenty_percent_a_year_from_year_two(tmp_path, write_sc
 
 def test_escalation_stops_at_the_cap_and_never_lowers_a_higher_rate(tmp_path, write_scenario, run_scenario):
     rates = {"E05": "0.05", "E095": "0.095", "E10": "0.10", "E12": "0.12"}
-    census = _census(tmp_path, "escalation", [f"{emp},1980-01-01,2015-01-01,,true,50000.00,{r},2080" for emp, r in rates.items()])
+    census = _census(
+        tmp_path, "escalation", [f"{emp},1980-01-01,2015-01-01,,true,50000.00,{r},2080" for emp, r in rates.items()]
+    )
     _simulate(
         write_scenario,
         run_scenario,
@@ -176,9 +178,7 @@ def test_new_hires_only_leaves_employees_hired_before_the_cutoff_alone(tmp_path,
         "ae_new_hires",
         census,
         simulation={"target_growth_rate": 0.5},  # 20 hires in 2025, all after the cutoff
-        enrollment={
-            "auto_enrollment": {"enabled": True, "scope": "new_hires_only", "hire_date_cutoff": "2025-01-01"}
-        },
+        enrollment={"auto_enrollment": {"enabled": True, "scope": "new_hires_only", "hire_date_cutoff": "2025-01-01"}},
     )
     decided = query(
         "ae_new_hires",
@@ -206,10 +206,15 @@ def test_all_eligible_enrolls_every_non_participant_at_the_default_rate_or_opt_o
         enrollment={"auto_enrollment": {"enabled": True, "scope": "all_eligible_employees", "opt_out_rate": 0.2}},
     )
     outcome = dict(
-        query("ae_all", "select coalesce(enrollment_source, 'opted out'), count(*) from fct_workforce_snapshot group by 1")
+        query(
+            "ae_all", "select coalesce(enrollment_source, 'opted out'), count(*) from fct_workforce_snapshot group by 1"
+        )
     )
     assert outcome["auto"] + outcome.get("opted out", 0) == 40
-    assert outcome.get("opted out", 0) == query("ae_all", "select count(*) from fct_yearly_events where event_type = 'opt_out'")[0][0]
+    assert (
+        outcome.get("opted out", 0)
+        == query("ae_all", "select count(*) from fct_yearly_events where event_type = 'opt_out'")[0][0]
+    )
     assert query("ae_all", "select distinct deferral_rate from fct_workforce_snapshot where is_enrolled") == [
         (Decimal("0.060000"),)
     ]

@@ -1,0 +1,71 @@
+"""The four scenarios in scenarios/ (seed 000's files as written, plus s3) on the default census."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import REPO_ROOT, query
+
+SCENARIOS = ("baseline", "s1_aip_new_hires", "s2_aip_all", "s3_enhanced_match")
+WORKFORCE_EVENTS = "('hire', 'termination', 'new_hire_termination', 'promotion', 'raise')"
+
+
+WORKFORCE_FINGERPRINT = (
+    "select md5(string_agg(employee_id || event_type || effective_date || coalesce(pay_after::varchar, ''), ',' "
+    f"order by employee_id, event_type, simulation_year)) from fct_yearly_events where event_type in {WORKFORCE_EVENTS}"
+)
+
+
+@pytest.fixture(scope="module")
+def seed_scenarios(planwise_home, instance):
+    """Run the repository's scenario files in a data root of their own (other tests have a "baseline" too).
+
+    Returns, per scenario, the yearly (year, participation, employer cost) and a fingerprint of
+    its workforce events.
+    """
+    from planwise_assets.batch import run_scenario
+    from planwise_assets.scenarios import validate_folder
+
+    home = planwise_home / "seed_home"
+    shutil.copytree(REPO_ROOT / "scenarios", home / "scenarios")
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("PLANWISE_HOME", str(home))
+    monkeypatch.setenv("PLANWISE_SCENARIOS_DIR", str(home / "scenarios"))
+    try:
+        valid, problems = validate_folder(home / "scenarios")
+        assert problems == [] and sorted(valid) == sorted(SCENARIOS)
+        results = {}
+        for scenario_id in SCENARIOS:
+            run_scenario(instance, valid[scenario_id].config)
+            yearly = query(
+                scenario_id,
+                "select simulation_year, participation_rate, avg_deferral_rate, total_employer_cost, "
+                "employer_cost_pct_payroll from fct_yearly_summary order by 1",
+            )
+            results[scenario_id] = (yearly, query(scenario_id, WORKFORCE_FINGERPRINT))
+    finally:
+        monkeypatch.undo()
+    for scenario_id, (yearly, _) in results.items():
+        print(scenario_id, [(y, float(p), float(d), float(c), float(pct)) for y, p, d, c, pct in yearly])
+    return results
+
+
+@pytest.mark.slow
+def test_first_year_participation_orders_all_over_new_hires_over_baseline(seed_scenarios):
+    first = {scenario_id: yearly[0][1] for scenario_id, (yearly, _) in seed_scenarios.items()}
+    assert first["s2_aip_all"] > first["s1_aip_new_hires"] > first["baseline"]
+
+
+@pytest.mark.slow
+def test_enhanced_match_costs_more_than_baseline_every_year(seed_scenarios):
+    baseline, enhanced = seed_scenarios["baseline"][0], seed_scenarios["s3_enhanced_match"][0]
+    for (year, *_, baseline_cost, _), (_, *_, enhanced_cost, _) in zip(baseline, enhanced, strict=True):
+        assert enhanced_cost > baseline_cost, year
+
+
+@pytest.mark.slow
+def test_plan_changes_leave_the_workforce_events_identical(seed_scenarios):
+    digests = {scenario_id: fingerprint for scenario_id, (_, fingerprint) in seed_scenarios.items()}
+    assert len(set(map(str, digests.values()))) == 1, digests
