@@ -21,18 +21,35 @@ def _generate_census(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    """One line per problem, naming the file and the dotted key; exit 1 if there is any."""
+    from planwise_assets.scenarios import validate_folder
+
+    paths = [path.resolve() for path in args.paths] or None
+    folder = args.scenarios_dir.resolve()
+    valid, problems = validate_folder(folder, paths)
+    for problem in problems:
+        print(problem)
+    for scenario_id, loaded in sorted(valid.items()):
+        print(f"ok {loaded.path.name}: {scenario_id} ({len(loaded.overrides)} overrides of its base)")
+    return 1 if problems else 0
+
+
 def _batch(args: argparse.Namespace) -> int:
     import os
 
-    from planwise_assets.scenarios import discover_scenarios, load_scenario
+    from planwise_assets.scenarios import validate_folder
 
     os.environ["PLANWISE_SCENARIOS_DIR"] = str(args.scenarios_dir.resolve())
-    available = discover_scenarios(args.scenarios_dir)
+    available, problems = validate_folder(args.scenarios_dir.resolve())
+    for problem in problems:
+        # an invalid file is reported and skipped; it never stops the other scenarios
+        print(f"skipped: {problem}".replace("\n", "\nskipped: "), file=sys.stderr)
     wanted = args.scenarios.split(",") if args.scenarios else sorted(available)
     unknown = [name for name in wanted if name not in available]
     if unknown:
         raise ScenarioFileError(f"{args.scenarios_dir}: no valid scenario file for {', '.join(unknown)}")
-    configs = [load_scenario(available[name]) for name in wanted]
+    configs = [available[name].config for name in wanted]
 
     from planwise_assets.batch import run_batch
     from planwise_assets.instance import get_instance
@@ -75,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--scenarios-dir", type=Path, default=Path(__file__).resolve().parent.parent / "scenarios")
     batch.add_argument("--output-dir", type=Path, default=None, help="default: $PLANWISE_HOME/batches")
     batch.set_defaults(handler=_batch)
+
+    validate = commands.add_parser("validate", help="check scenario files (exit 0 if all are valid, else 1)")
+    validate.add_argument("paths", nargs="*", type=Path, help="files to check (default: every file in the folder)")
+    validate.add_argument("--scenarios-dir", type=Path, default=Path(__file__).resolve().parent.parent / "scenarios")
+    validate.set_defaults(handler=_validate)
 
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon (dagster dev) on this project")
     ui.add_argument("--host", default="127.0.0.1")

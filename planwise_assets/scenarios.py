@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from planwise_assets.errors import ScenarioFileError, UnsafeScenarioName
 
@@ -48,11 +48,13 @@ class SimulationSection(_Section):
     random_seed: int = Field(ge=0)
     target_growth_rate: float = Field(ge=-0.5, le=1)
 
-    @model_validator(mode="after")
-    def _end_not_before_start(self) -> SimulationSection:
-        if self.end_year < self.start_year:
-            raise ValueError(f"end_year {self.end_year} is before start_year {self.start_year}")
-        return self
+    @field_validator("end_year")
+    @classmethod
+    def _end_not_before_start(cls, end_year: int, info: ValidationInfo) -> int:
+        start_year = info.data.get("start_year")
+        if start_year is not None and end_year < start_year:
+            raise ValueError(f"end_year {end_year} is before start_year {start_year}")
+        return end_year
 
 
 class WorkforceSection(_Section):
@@ -323,11 +325,12 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _leaves(document: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(document: Any, prefix: str = "") -> dict[str, Any]:
+    """Leaves of a nested mapping by dotted path (lists are leaves)."""
     if isinstance(document, dict):
         found: dict[str, Any] = {}
         for key, value in document.items():
-            found.update(_leaves(value, f"{prefix}.{key}" if prefix else str(key)))
+            found.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
         return found
     return {prefix: document}
 
@@ -386,17 +389,19 @@ def load_scenario_file(path: Path, scenarios_root: Path | None = None) -> Loaded
     except UnsafeScenarioName as error:
         raise ScenarioFileError(f"{path}: scenario.name: {error}") from error
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc']) or '(top level)'}: {issue['msg']}{_field_hint(issue)}"
+        # one line per problem, each naming the file and the dotted key
+        problems = "\n".join(
+            f"{path}: {'.'.join(str(part) for part in issue['loc']) or '(top level)'}: "
+            f"{issue['msg'].removeprefix('Value error, ')}{_field_hint(issue)}"
             for issue in error.errors()
         )
-        raise ScenarioFileError(f"{path}: {problems}") from error
+        raise ScenarioFileError(problems) from error
     overrides: list[Override] = []
     if chain:
         reasons = _read_mapping(path).get("override_reasons") or {}
         base = load_scenario_file(chain[0], root).config
-        base_leaves = _leaves(base.model_dump(mode="json"))
-        for key, value in _leaves(config.model_dump(mode="json")).items():
+        base_leaves = flatten(base.model_dump(mode="json"))
+        for key, value in flatten(config.model_dump(mode="json")).items():
             if key.startswith("scenario.") or base_leaves.get(key) == value:
                 continue
             overrides.append(

@@ -43,6 +43,7 @@ snapshot as (
 
 select
     {{ scenario_columns() }},
+    '{{ var('match_formula') }}' as match_formula,
     plan.active_headcount_start,
     snapshot.active_headcount_end,
     plan.target_headcount_end,

@@ -1,0 +1,56 @@
+"""The scenario's resolved parameters and override register, stored in its DuckDB file.
+
+The exports read them from there (Assumptions sheet), so a workbook always shows the
+parameters of the run that produced its numbers.
+"""
+
+import json
+
+import pandas as pd
+from dagster import AssetExecutionContext, Output, asset
+
+from planwise_assets.census_asset import TRANSIENT_RETRY
+from planwise_assets.partitions import scenario_partitions
+from planwise_assets.resources import ScenarioStore
+from planwise_assets.scenarios import flatten
+
+
+@asset(
+    partitions_def=scenario_partitions,
+    io_manager_key="warehouse_io_manager",
+    group_name="census",
+    kinds={"python", "duckdb"},
+    retry_policy=TRANSIENT_RETRY,
+)
+def scenario_parameters(context: AssetExecutionContext, scenarios: ScenarioStore) -> Output[pd.DataFrame]:
+    """Every resolved parameter of the scenario (defaults filled in), one row per dotted key."""
+    loaded = scenarios.load_file(context.partition_key)
+    rows = [
+        {"path": path, "value": json.dumps(value), "source_file": loaded.path.name}
+        for path, value in flatten(loaded.config.model_dump(mode="json")).items()
+    ]
+    return Output(pd.DataFrame(rows, columns=["path", "value", "source_file"]), metadata={"parameters": len(rows)})
+
+
+@asset(
+    partitions_def=scenario_partitions,
+    io_manager_key="warehouse_io_manager",
+    group_name="census",
+    kinds={"python", "duckdb"},
+    retry_policy=TRANSIENT_RETRY,
+)
+def scenario_overrides(context: AssetExecutionContext, scenarios: ScenarioStore) -> Output[pd.DataFrame]:
+    """The override register: each leaf that differs from the base scenario, with the base value and reason."""
+    loaded = scenarios.load_file(context.partition_key)
+    rows = [
+        {
+            "path": override.path,
+            "base_value": json.dumps(override.base_value),
+            "scenario_value": json.dumps(override.scenario_value),
+            "reason": override.reason,
+        }
+        for override in loaded.overrides
+    ]
+    frame = pd.DataFrame(rows, columns=["path", "base_value", "scenario_value", "reason"])
+    base = loaded.base_chain[0].name if loaded.base_chain else "none"
+    return Output(frame, metadata={"overrides": len(rows), "base_config": base})
