@@ -109,10 +109,8 @@ FAMILIES = {
     "employer_match": ({"employer_match": {"active_formula": "stretch_match"}}, "employer_match"),
     "employer_core": ({"employer_core": {"enabled": True}}, "employer_core"),
     "vesting": ({"vesting": {"schedule": "immediate"}}, "forfeitures"),
-    "irs_limits": (
-        {"irs_limits": {"projection_rate": 0.0}, "simulation": {"end_year": 2027}},
-        "employee_contributions",
-    ),
+    # the projected 2027 limit itself (a small census may have nobody at the limit)
+    "irs_limits": ({"irs_limits": {"projection_rate": 0.0}}, "int_irs_limits.elective_deferral_limit"),
 }
 
 
