@@ -1,0 +1,228 @@
+"""Large tables written straight from DuckDB into a workbook's sheet part.
+
+openpyxl spends about 8 microseconds of Python per cell: a 10,000-employee, 5-year workforce
+snapshot (61,000 rows x 16 columns) took 8 s with lxml and 12 s without, and XlsxWriter or
+pyexcelerate 6-8 s. DuckDB renders the same rows' SpreadsheetML in one vectorized query in
+0.5 s, and the rows stream into the sheet's part of the zip. openpyxl still writes everything
+else (the styles these cells point to, the other sheets, the sheet's entry in the workbook);
+only the part of a bulk sheet is written here, with the same formatting rules as the rest.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import duckdb
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from planwise_assets.exports.formats import (
+    GENERAL,
+    HEADER_FILL,
+    HEADER_FONT,
+    column_width,
+    display_length,
+    kind_of_duckdb_type,
+    number_format,
+)
+
+# Excel stores dates as days since 1899-12-30 (the 1900 leap-year bug shifts the epoch by one).
+EXCEL_EPOCH = "DATE '1899-12-30'"
+# XML 1.0 forbids these control characters; Excel caps a cell's text at 32,767 characters.
+XML_FORBIDDEN = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
+EXCEL_MAX_TEXT = 32767
+ROWS_PER_BATCH = 20_000
+ZIP64_ABOVE_BYTES = 1 << 30
+
+SHEET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<dimension ref="{ref}"/>'
+    '<sheetViews><sheetView workbookViewId="0">'
+    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+    "</sheetView></sheetViews>"
+    '<sheetFormatPr defaultRowHeight="15"/>'
+    "<cols>{cols}</cols>"
+    "<sheetData>"
+)
+SHEET_TAIL = (
+    '</sheetData><autoFilter ref="{ref}"/>'
+    '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
+    "</worksheet>"
+)
+
+
+@dataclass(frozen=True)
+class BulkSheet:
+    """Rows `offset + 1 .. offset + rows` of a query, in `order_by` order, as one sheet."""
+
+    title: str
+    source: str
+    order_by: str
+    offset: int = 0
+    rows: int | None = None
+
+
+@dataclass
+class PendingSheet:
+    """A bulk sheet registered in the workbook, waiting for its rows to be written into the file."""
+
+    sheet: BulkSheet
+    worksheet: Worksheet
+    columns: list[str]
+    kinds: list[str]
+    style_ids: list[int]
+    header_style_id: int
+    widths: list[float]
+    rows: int
+
+    @property
+    def ref(self) -> str:
+        return f"A1:{get_column_letter(len(self.columns))}{self.rows + 1}"
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _style_id(ws: Worksheet, fmt: str | None = None, header: bool = False) -> int:
+    """Register a cell style in the workbook without creating a cell, and return its index."""
+    cell = Cell(ws)
+    if header:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+    if fmt is not None and fmt != GENERAL:
+        cell.number_format = fmt
+    return cell.style_id
+
+
+def add_bulk_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, sheet: BulkSheet) -> PendingSheet:
+    """Create the sheet (so the workbook lists it in order) and measure what its part needs up front."""
+    relation = con.sql(sheet.source)
+    columns = list(relation.columns)
+    kinds = [kind_of_duckdb_type(str(t)) for t in relation.types]
+    formats = [number_format(c, k) for c, k in zip(columns, kinds, strict=True)]
+    total = con.execute(f"select count(*) from ({sheet.source})").fetchall()[0][0]
+    rows = max(0, min(total - sheet.offset, sheet.rows if sheet.rows is not None else total))
+    extremes = []
+    for column, kind in zip(columns, kinds, strict=True):
+        q = _quoted(column)
+        if kind in {"integer", "decimal"}:
+            extremes.append(f"min({q})::double, max({q})::double")
+        else:
+            extremes.append(f"max(length({q}::varchar)), null")
+    measured = con.execute(f"select {', '.join(extremes)} from ({sheet.source})").fetchall()[0] if columns else ()
+    widths = []
+    for index, (column, fmt) in enumerate(zip(columns, formats, strict=True)):
+        low, high = measured[2 * index], measured[2 * index + 1]
+        if kinds[index] in {"integer", "decimal"}:
+            longest = max(display_length(low, fmt), display_length(high, fmt))
+        else:
+            longest = display_length(0, fmt) if fmt != GENERAL else int(low or 0)
+        widths.append(column_width(max(len(column), longest)))
+    ws = wb.create_sheet(sheet.title)
+    # the _FilterDatabase name openpyxl writes into the workbook for this sheet
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows + 1}"
+    return PendingSheet(
+        sheet=sheet,
+        worksheet=ws,
+        columns=columns,
+        kinds=kinds,
+        style_ids=[_style_id(ws, fmt) for fmt in formats],
+        header_style_id=_style_id(ws, header=True),
+        widths=widths,
+        rows=rows,
+    )
+
+
+def _cell_sql(letter: str, column: str, kind: str, style_id: int) -> str:
+    """A SQL expression giving one cell's XML, or NULL for an empty cell (concat() skips it)."""
+    q = _quoted(column)
+    ref = f"'<c r=\"{letter}' || __excel_row || '\""
+    style = f' s="{style_id}"' if style_id else ""
+    if kind in {"integer", "decimal"}:
+        finite = q if kind == "integer" else f"case when isfinite({q}::double) then {q} end"
+        return f"{ref}{style}><v>' || ({finite})::varchar || '</v></c>'"
+    if kind == "date":
+        return f"{ref}{style}><v>' || ({q} - {EXCEL_EPOCH}) || '</v></c>'"
+    if kind == "timestamp":
+        return f"{ref}{style}><v>' || (epoch({q}) / 86400 + 25569) || '</v></c>'"
+    if kind == "boolean":
+        return f"{ref} t=\"b\"><v>' || {q}::integer || '</v></c>'"
+    text = f"left(regexp_replace({q}::varchar, '{XML_FORBIDDEN}', '', 'g'), {EXCEL_MAX_TEXT})"
+    escaped = f"replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+    return f'{ref}{style} t="inlineStr"><is><t xml:space="preserve">\' || {escaped} || \'</t></is></c>\''
+
+
+def _rows_sql(pending: PendingSheet) -> str:
+    sheet = pending.sheet
+    cells = [
+        _cell_sql(get_column_letter(i), column, kind, style_id)
+        for i, (column, kind, style_id) in enumerate(
+            zip(pending.columns, pending.kinds, pending.style_ids, strict=True), 1
+        )
+    ]
+    return f"""
+        with numbered as (
+            select *, row_number() over (order by {sheet.order_by}) - {sheet.offset} + 1 as __excel_row
+            from ({sheet.source})
+        )
+        select '<row r="' || __excel_row || '">' || concat({", ".join(cells)}) || '</row>'
+        from numbered
+        where __excel_row between 2 and {pending.rows + 1}
+        order by __excel_row
+    """
+
+
+def _header_xml(pending: PendingSheet) -> str:
+    style = pending.header_style_id
+    cells = "".join(
+        f'<c r="{get_column_letter(i)}1" s="{style}" t="inlineStr"><is><t>{escape(column)}</t></is></c>'
+        for i, column in enumerate(pending.columns, 1)
+    )
+    return f'<row r="1">{cells}</row>'
+
+
+def part_name(wb: Workbook, ws: Worksheet) -> str:
+    """The zip entry openpyxl gives a worksheet: sheet<position among worksheets>.xml."""
+    return f"xl/worksheets/sheet{wb.worksheets.index(ws) + 1}.xml"
+
+
+def write_bulk_sheets(
+    archive: zipfile.ZipFile, wb: Workbook, con: duckdb.DuckDBPyConnection, pending: list[PendingSheet]
+) -> None:
+    """Stream each bulk sheet's part into the archive, where openpyxl's (empty) part for it would go."""
+    for sheet in pending:
+        name = part_name(wb, sheet.worksheet)
+        cols = "".join(
+            f'<col min={quoteattr(str(i))} max={quoteattr(str(i))} width={quoteattr(f"{w:.1f}")} customWidth="1"/>'
+            for i, w in enumerate(sheet.widths, 1)
+        )
+        large = sheet.rows * max(len(sheet.columns), 1) * 64 > ZIP64_ABOVE_BYTES
+        with archive.open(name, "w", force_zip64=large) as stream:
+            stream.write(SHEET_HEAD.format(ref=sheet.ref, cols=cols).encode())
+            stream.write(_header_xml(sheet).encode())
+            for batch in con.sql(_rows_sql(sheet)).to_arrow_reader(ROWS_PER_BATCH):
+                stream.write("".join(batch.column(0).to_pylist()).encode())
+            stream.write(SHEET_TAIL.format(ref=sheet.ref).encode())
+
+
+def add_openpyxl_parts(archive: zipfile.ZipFile, wb: Workbook, pending: list[PendingSheet]) -> None:
+    """Save the workbook with openpyxl and add every part it wrote except the bulk sheets' own."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    bulk_parts = {sheet.worksheet.path.lstrip("/") for sheet in pending}
+    expected = {part_name(wb, sheet.worksheet) for sheet in pending}
+    if bulk_parts != expected:
+        raise RuntimeError(f"openpyxl wrote the bulk sheets as {sorted(bulk_parts)}, not {sorted(expected)}")
+    with zipfile.ZipFile(buffer) as written:
+        for info in written.infolist():
+            if info.filename not in bulk_parts:
+                archive.writestr(info, written.read(info))
