@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-all ui bench lint
+.PHONY: install run test test-fast ui bench lint
 
 install: $(VENV)/.installed
 
@@ -16,7 +16,11 @@ $(VENV)/.installed: pyproject.toml
 run: install          ## simulate every scenario in scenarios/ and write the results
 	$(BIN)/planwise batch
 
-test: install         ## the test suite CI runs (including the slow end-to-end tests)
+test: install         ## the test suite CI runs: the default suite (< 10 min), then the slow end-to-end tests
+	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m slow
+
+test-fast: install    ## the default suite only
 	$(BIN)/pytest -q
 
 ui: install           ## Dagster UI + daemon on http://127.0.0.1:3000

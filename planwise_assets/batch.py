@@ -1,32 +1,45 @@
-"""Batch runs: simulate scenarios through the Dagster definitions, recorded in the Dagster home."""
+"""Batch runs: simulate scenarios through the Dagster definitions, recorded in the Dagster home,
+then write each scenario's outputs and the comparison under one batch folder.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
-from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
-import duckdb
 from dagster import DagsterInstance
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from planwise_assets.errors import PlanwiseError
+from planwise_assets.logs import scenario_logger
 from planwise_assets.partitions import scenario_partitions, simulation_key
 from planwise_assets.scenarios import ScenarioConfig
-from planwise_assets.warehouse import warehouse_path
+from planwise_assets.warehouse import planwise_home, warehouse_path
+
+SCENARIO_TAG = "planwise/scenario"
+BACKUPS_KEPT = 3
+SUMMARY_FILE = "batch_summary.json"
+
+# Dagster logs every materialization at DEBUG; a terminal user wants the run's warnings only.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass
 class ScenarioOutcome:
     scenario_id: str
+    plan_design_id: str
     status: str
     seconds: float
     run_ids: list[str] = field(default_factory=list)
     error: str = ""
     outputs: list[str] = field(default_factory=list)
+    backup: str = ""
 
 
 def register_scenario(instance: DagsterInstance, scenario_id: str) -> None:
@@ -47,30 +60,30 @@ def _failure_message(result) -> str:
     return "run failed"
 
 
-# Dagster logs every materialization at DEBUG; a terminal user wants the run's warnings only.
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-def run_scenario(instance: DagsterInstance, config: ScenarioConfig) -> list[str]:
-    """Load the census and assumptions, then simulate all years in one run; returns the run ids. Raises on failure."""
+def run_scenario(instance: DagsterInstance, config: ScenarioConfig, years: list[int] | None = None) -> list[str]:
+    """Simulate `years` (default: all) of a scenario in one run, loading its inputs first when the
+    range starts at its first year. Returns the run ids; raises PlanwiseError on failure."""
     from planwise_assets.definitions import defs
 
     scenario_id = config.scenario_id
+    years = years or config.years
     register_scenario(instance, scenario_id)
+    tags = {SCENARIO_TAG: scenario_id}
     runs = []
-    census = defs.resolve_job_def("load_scenario_inputs").execute_in_process(
-        instance=instance, partition_key=scenario_id, run_config=QUIET_RUN_CONFIG, raise_on_error=False
-    )
-    runs.append(census.run_id)
-    if not census.success:
-        raise PlanwiseError(f"{scenario_id}: inputs: {_failure_message(census)}")
-    first, last = config.simulation.start_year, config.simulation.end_year
+    if years[0] == config.simulation.start_year:
+        inputs = defs.resolve_job_def("load_scenario_inputs").execute_in_process(
+            instance=instance, partition_key=scenario_id, run_config=QUIET_RUN_CONFIG, tags=tags, raise_on_error=False
+        )
+        runs.append(inputs.run_id)
+        if not inputs.success:
+            raise PlanwiseError(f"{scenario_id}: inputs: {_failure_message(inputs)}")
     simulation = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
         instance=instance,
         run_config=QUIET_RUN_CONFIG,
         tags={
-            ASSET_PARTITION_RANGE_START_TAG: str(simulation_key(scenario_id, first)),
-            ASSET_PARTITION_RANGE_END_TAG: str(simulation_key(scenario_id, last)),
+            **tags,
+            ASSET_PARTITION_RANGE_START_TAG: str(simulation_key(scenario_id, years[0])),
+            ASSET_PARTITION_RANGE_END_TAG: str(simulation_key(scenario_id, years[-1])),
         },
         raise_on_error=False,
     )
@@ -80,38 +93,104 @@ def run_scenario(instance: DagsterInstance, config: ScenarioConfig) -> list[str]
     return runs
 
 
-def write_scenario_outputs(config: ScenarioConfig, folder: Path) -> list[str]:
-    """The scenario's yearly summary as CSV (the workbooks come from the exports)."""
+def backup_warehouse(scenario_id: str) -> Path | None:
+    """Copy the scenario's file to $PLANWISE_HOME/backups/<scenario>/ before a rebuild; keep the last few."""
+    source = warehouse_path(scenario_id)
+    if not source.exists():
+        return None
+    folder = planwise_home() / "backups" / scenario_id
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{config.scenario_id}_summary.csv"
-    with duckdb.connect(str(warehouse_path(config.scenario_id)), read_only=True) as con:
-        con.execute("select * from fct_yearly_summary order by simulation_year").df().to_csv(target, index=False)
-    return [str(target)]
+    target = folder / f"{scenario_id}_{dt.datetime.now(dt.UTC):%Y%m%d_%H%M%S_%f}.duckdb"
+    shutil.copy2(source, target)
+    for old in sorted(folder.glob("*.duckdb"))[:-BACKUPS_KEPT]:
+        old.unlink()
+    return target
+
+
+def _simulate_and_export(config: ScenarioConfig, scenario_folder: Path) -> ScenarioOutcome:
+    """One scenario of a batch, in this process; failures become the outcome, never an exception."""
+    from planwise_assets.exports.scenario_workbook import write_scenario_outputs
+    from planwise_assets.instance import get_instance
+
+    log = scenario_logger(config.scenario_id, config.plan_design_id)
+    started = time.perf_counter()
+    outcome = ScenarioOutcome(config.scenario_id, config.plan_design_id, "succeeded", 0.0)
+    try:
+        backup = backup_warehouse(config.scenario_id)
+        outcome.backup = str(backup or "")
+        log.info(f"simulating {config.years[0]}-{config.years[-1]}" + (f" (backup {backup.name})" if backup else ""))
+        outcome.run_ids = run_scenario(get_instance(), config)
+        outcome.outputs = [str(path) for path in write_scenario_outputs(config, scenario_folder, outcome.run_ids[-1])]
+    except PlanwiseError as error:
+        outcome.status, outcome.error = "failed", str(error)
+    outcome.seconds = round(time.perf_counter() - started, 3)
+    if outcome.error:
+        log.error(f"failed after {outcome.seconds:.1f} s: {outcome.error}")
+    else:
+        log.info(f"succeeded in {outcome.seconds:.1f} s")
+    return outcome
+
+
+def previous_outcomes(batch_dir: Path) -> dict[str, dict]:
+    summary = batch_dir / SUMMARY_FILE
+    if not summary.exists():
+        raise PlanwiseError(f"{batch_dir}: no {SUMMARY_FILE} to resume from")
+    return {entry["scenario_id"]: entry for entry in json.loads(summary.read_text())["scenarios"]}
 
 
 def run_batch(
-    instance: DagsterInstance,
     configs: list[ScenarioConfig],
     output_dir: Path,
-    progress: Callable[[str], None] = print,
+    parallel: int = 1,
+    resume: Path | None = None,
+    clean: bool = False,
+    baseline_scenario: str = "baseline",
 ) -> tuple[Path, list[ScenarioOutcome]]:
-    """Run each scenario in turn; a failing scenario is recorded and the others go on."""
-    batch_dir = output_dir / f"batch_{dt.datetime.now():%Y%m%d_%H%M%S}"
-    outcomes = []
-    for number, config in enumerate(configs, 1):
-        progress(f"[{number}/{len(configs)}] {config.scenario_id}: years {config.years[0]}-{config.years[-1]}")
-        started = time.perf_counter()
-        outcome = ScenarioOutcome(config.scenario_id, "succeeded", 0.0)
-        try:
-            outcome.run_ids = run_scenario(instance, config)
-            outcome.outputs = write_scenario_outputs(config, batch_dir / config.scenario_id)
-        except PlanwiseError as error:
-            outcome.status, outcome.error = "failed", str(error)
-        outcome.seconds = round(time.perf_counter() - started, 3)
-        progress(f"    {outcome.status} in {outcome.seconds:.1f} s" + (f": {outcome.error}" if outcome.error else ""))
-        outcomes.append(outcome)
+    """Run each scenario (a failure is recorded and the others go on), then the comparison.
+
+    With `resume`, scenarios that succeeded in that batch (and still have their outputs) are
+    kept and only the failed or missing ones run again, into the same folder.
+    """
+    from planwise_assets.exports.comparison import write_comparison_outputs
+
+    log = scenario_logger(None, None)
+    batch_dir = resume or output_dir / f"batch_{dt.datetime.now():%Y%m%d_%H%M%S}"
+    kept: dict[str, ScenarioOutcome] = {}
+    if resume:
+        for scenario_id, entry in previous_outcomes(resume).items():
+            if entry["status"] == "succeeded" and all(Path(p).exists() for p in entry["outputs"]):
+                kept[scenario_id] = ScenarioOutcome(**entry)
+    to_run = [config for config in configs if config.scenario_id not in kept]
+    log.info(f"batch {batch_dir.name}: {len(to_run)} to run, {len(kept)} kept from before, {parallel} at a time")
+    jobs = [(config, batch_dir / config.scenario_id) for config in to_run]
+    if parallel > 1 and len(jobs) > 1:
+        # dbt runs in-process and keeps process-wide state, so parallel scenarios need processes
+        with ProcessPoolExecutor(max_workers=parallel, mp_context=get_context("spawn")) as pool:
+            ran = list(pool.map(_simulate_and_export, *zip(*jobs, strict=True)))
+    else:
+        ran = [_simulate_and_export(*job) for job in jobs]
+    by_id = {**kept, **{outcome.scenario_id: outcome for outcome in ran}}
+    outcomes = [by_id[config.scenario_id] for config in configs if config.scenario_id in by_id]
+    succeeded = [c for c in configs if c.scenario_id in by_id and by_id[c.scenario_id].status == "succeeded"]
+    comparable = [c for c in succeeded if warehouse_path(c.scenario_id).exists()]
+    comparison: list[str] = []
+    if len(comparable) > 1 and any(c.scenario_id == baseline_scenario for c in comparable):
+        comparison = [str(p) for p in write_comparison_outputs(comparable, batch_dir, baseline_scenario, None)]
+    if clean:
+        # the databases go only after every output that reads them has been written
+        for config in succeeded:
+            warehouse_path(config.scenario_id).unlink(missing_ok=True)
     batch_dir.mkdir(parents=True, exist_ok=True)
-    (batch_dir / "batch_summary.json").write_text(
-        json.dumps({"batch": batch_dir.name, "scenarios": [asdict(o) for o in outcomes]}, indent=2) + "\n"
+    (batch_dir / SUMMARY_FILE).write_text(
+        json.dumps(
+            {
+                "batch": batch_dir.name,
+                "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "comparison": comparison,
+                "scenarios": [asdict(outcome) for outcome in outcomes],
+            },
+            indent=2,
+        )
+        + "\n"
     )
     return batch_dir, outcomes

@@ -3,16 +3,14 @@
 import os
 
 import pandas as pd
-from dagster import AssetExecutionContext, Backoff, Output, RetryPolicy, asset
+from dagster import AssetExecutionContext, Output, asset
 
 from planwise_assets.census import file_sha256, generate_census, read_census, write_census
 from planwise_assets.partitions import scenario_partitions
 from planwise_assets.resources import ScenarioStore
+from planwise_assets.retries import TRANSIENT_RETRY, user_errors_fail_the_run
 from planwise_assets.scenarios import ScenarioConfig
 from planwise_assets.warehouse import planwise_home
-
-# A file lock held by another process (a reader, a concurrent run) is worth waiting out.
-TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL)
 
 
 def census_file(config: ScenarioConfig):
@@ -42,9 +40,10 @@ def census_file(config: ScenarioConfig):
 )
 def census(context: AssetExecutionContext, scenarios: ScenarioStore) -> Output[pd.DataFrame]:
     """The scenario's census, validated (a bad row fails the run naming the file and lines)."""
-    config = scenarios.load(context.partition_key)
-    path = census_file(config)
-    frame = read_census(path, config.census_date)
+    with user_errors_fail_the_run():
+        config = scenarios.load(context.partition_key)
+        path = census_file(config)
+        frame = read_census(path, config.census_date)
     return Output(
         frame,
         metadata={

@@ -19,7 +19,7 @@ from dagster import (
     AssetExecutionContext,
     AssetSpec,
     BackfillPolicy,
-    Failure,
+    DagsterRunStatus,
     MaterializeResult,
     MetadataValue,
     MultiToSingleDimensionPartitionMapping,
@@ -31,9 +31,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, build_dbt_asset_specs
 
-from planwise_assets.census_asset import TRANSIENT_RETRY
 from planwise_assets.dbt_project import manifest, parsed_manifest
-from planwise_assets.errors import PlanwiseError
 from planwise_assets.partitions import (
     SCENARIO,
     previous_year_mapping,
@@ -42,6 +40,7 @@ from planwise_assets.partitions import (
     years_by_scenario,
 )
 from planwise_assets.resources import ScenarioStore
+from planwise_assets.retries import TRANSIENT_RETRY, user_errors_fail_the_run
 from planwise_assets.simulation import SimulationReport, TestOutcome, load_seeds, simulate
 from planwise_assets.warehouse import scenario_write_lock
 
@@ -139,9 +138,27 @@ def _check_results(
 
 
 def _year_table(report: SimulationReport, model: str) -> MetadataValue:
+    """Rows written and seconds spent (all models of the year, and in SQL) per simulated year."""
     return MetadataValue.table(
-        records=[TableRecord({"year": y.year, "rows": y.rows_by_model.get(model, 0)}) for y in report.years],
-        schema=TableSchema(columns=[TableColumn("year", "int"), TableColumn("rows", "int")]),
+        records=[
+            TableRecord(
+                {
+                    "year": y.year,
+                    "rows": y.rows_by_model.get(model, 0),
+                    "year_seconds": round(y.seconds, 3),
+                    "year_sql_seconds": round(y.sql_seconds, 3),
+                }
+            )
+            for y in report.years
+        ],
+        schema=TableSchema(
+            columns=[
+                TableColumn("year", "int"),
+                TableColumn("rows", "int"),
+                TableColumn("year_seconds", "float"),
+                TableColumn("year_sql_seconds", "float"),
+            ]
+        ),
     )
 
 
@@ -179,9 +196,10 @@ def _model_metadata(name: str, reports: list[SimulationReport]) -> dict[str, Any
     return metadata
 
 
-def _as_failure(error: PlanwiseError) -> Failure:
-    # A user mistake or a failed model: retrying cannot help, and the message says what failed.
-    return Failure(description=str(error), allow_retries=False)
+def _cancelling(context: AssetExecutionContext) -> bool:
+    """`planwise cancel` marks the run CANCELING; an in-process run notices it between years."""
+    run = context.instance.get_run_by_id(context.run.run_id)
+    return run is not None and run.status == DagsterRunStatus.CANCELING
 
 
 @multi_asset(
@@ -195,12 +213,10 @@ def _as_failure(error: PlanwiseError) -> Failure:
 def load_assumptions(context: AssetExecutionContext, scenarios: ScenarioStore) -> Iterator[Any]:
     """Load the seed tables (bands, hazards, merit) into the scenario's DuckDB file."""
     scenario_id = context.partition_key
-    try:
+    with user_errors_fail_the_run():
         config = scenarios.load(scenario_id)
         with scenario_write_lock(scenario_id):
             outcomes = load_seeds(config, parsed_manifest())
-    except PlanwiseError as error:
-        raise _as_failure(error) from error
     for spec in seed_specs:
         yield MaterializeResult(asset_key=spec.key, metadata={"scenario_id": scenario_id})
     yield from _check_results(seed_check_specs, {scenario_id: outcomes})
@@ -220,12 +236,10 @@ def simulate_workforce(context: AssetExecutionContext, scenarios: ScenarioStore)
     reports: list[SimulationReport] = []
     parsed = parsed_manifest()
     for scenario_id, years in years_by_scenario(context.partition_keys).items():
-        try:
+        with user_errors_fail_the_run():
             config = scenarios.load(scenario_id)
             with scenario_write_lock(scenario_id):
-                report = simulate(config, years, parsed, table_models)
-        except PlanwiseError as error:
-            raise _as_failure(error) from error
+                report = simulate(config, years, parsed, table_models, should_stop=lambda: _cancelling(context))
         context.log.info(
             f"{scenario_id} {years[0]}-{years[-1]}: {report.seconds:.2f} s, "
             f"{report.sql_seconds:.2f} s in SQL, {report.dbt_invocations} dbt invocations"

@@ -9,9 +9,9 @@ import json
 import pandas as pd
 from dagster import AssetExecutionContext, Output, asset
 
-from planwise_assets.census_asset import TRANSIENT_RETRY
 from planwise_assets.partitions import scenario_partitions
 from planwise_assets.resources import ScenarioStore
+from planwise_assets.retries import TRANSIENT_RETRY, user_errors_fail_the_run
 from planwise_assets.scenarios import flatten
 
 
@@ -24,7 +24,8 @@ from planwise_assets.scenarios import flatten
 )
 def scenario_parameters(context: AssetExecutionContext, scenarios: ScenarioStore) -> Output[pd.DataFrame]:
     """Every resolved parameter of the scenario (defaults filled in), one row per dotted key."""
-    loaded = scenarios.load_file(context.partition_key)
+    with user_errors_fail_the_run():
+        loaded = scenarios.load_file(context.partition_key)
     rows = [
         {"path": path, "value": json.dumps(value), "source_file": loaded.path.name}
         for path, value in flatten(loaded.config.model_dump(mode="json")).items()
@@ -41,7 +42,8 @@ def scenario_parameters(context: AssetExecutionContext, scenarios: ScenarioStore
 )
 def scenario_overrides(context: AssetExecutionContext, scenarios: ScenarioStore) -> Output[pd.DataFrame]:
     """The override register: each leaf that differs from the base scenario, with the base value and reason."""
-    loaded = scenarios.load_file(context.partition_key)
+    with user_errors_fail_the_run():
+        loaded = scenarios.load_file(context.partition_key)
     rows = [
         {
             "path": override.path,

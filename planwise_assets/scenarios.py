@@ -426,6 +426,7 @@ def validate_folder(
     """Load every scenario file; returns the valid ones by id and one line per problem."""
     files = sorted(paths) if paths else sorted(Path(scenarios_dir).glob("*.yaml"))
     valid: dict[str, LoadedScenario] = {}
+    first_file: dict[str, Path] = {}
     problems: list[str] = []
     for path in files:
         try:
@@ -434,9 +435,11 @@ def validate_folder(
             problems.append(str(error))
             continue
         scenario_id = loaded.config.scenario_id
-        if scenario_id in valid:
-            problems.append(f"{path}: scenario.name: {scenario_id!r} is also defined by {valid[scenario_id].path.name}")
-            del valid[scenario_id]
+        if scenario_id in first_file:
+            # two files claim one id: neither runs, since either could be the intended one
+            problems.append(f"{path}: scenario.name: {scenario_id!r} is also defined by {first_file[scenario_id].name}")
+            valid.pop(scenario_id, None)
             continue
+        first_file[scenario_id] = loaded.path
         valid[scenario_id] = loaded
     return valid, problems

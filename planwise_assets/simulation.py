@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,7 +194,13 @@ def _drop_model_tables(config: ScenarioConfig, models: list[str]) -> None:
             con.execute(f'drop table if exists main."{model}"')
 
 
-def simulate(config: ScenarioConfig, years: list[int], dbt_manifest: Any, models: list[str]) -> SimulationReport:
+def simulate(
+    config: ScenarioConfig,
+    years: list[int],
+    dbt_manifest: Any,
+    models: list[str],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> SimulationReport:
     """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock."""
     _check_can_run(config, years)
     if years[0] == config.simulation.start_year:
@@ -205,6 +212,8 @@ def simulate(config: ScenarioConfig, years: list[int], dbt_manifest: Any, models
     sql_seconds = 0.0
     try:
         for year in years:
+            if should_stop():
+                raise SimulationError(f"{scenario}: cancelled before year {year}")
             year_started = time.perf_counter()
             _, year_sql = dbt.invoke("run", dbt_vars(config, year), f"{scenario} {year}", select="resource_type:model")
             reports.append(YearReport(year, time.perf_counter() - year_started, year_sql))

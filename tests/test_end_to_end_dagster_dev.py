@@ -261,6 +261,8 @@ def _asset_groups(dev: DagsterDev) -> AssetGroups:
         if not node["isMaterializable"]:
             continue
         partitions = node["partitionDefinition"] or {}
+        if not partitions:  # the comparison report spans all scenarios
+            continue
         dimensions = {d["name"]: d for d in partitions.get("dimensionTypes", [])}
         if partitions.get("type") == "DYNAMIC" and partitions.get("name") == PARTITIONS_DEF:
             inputs.append(node["assetKey"]["path"])
@@ -467,10 +469,10 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
 
 
 def _growth_rate() -> Decimal:
-    config = yaml.safe_load((REPO_ROOT / "scenarios" / f"{SCENARIO}.yaml").read_text())
+    config = yaml.safe_load((REPO_ROOT / "scenarios" / f"simulation_{SCENARIO}.yaml").read_text())
     simulation = config["simulation"]
     assert (simulation["start_year"], simulation["end_year"]) == (FIRST_YEAR, LAST_YEAR), (
-        f"scenarios/{SCENARIO}.yaml simulates {simulation['start_year']}-{simulation['end_year']}, "
+        f"scenarios/simulation_{SCENARIO}.yaml simulates {simulation['start_year']}-{simulation['end_year']}, "
         f"the test expects {FIRST_YEAR}-{LAST_YEAR}"
     )
     return Decimal(str(simulation["target_growth_rate"]))

@@ -68,3 +68,118 @@ def test_the_repository_baseline_loads():
 
     config = load_scenario(REPO_ROOT / "scenarios" / "simulation_baseline.yaml")
     assert (config.scenario_id, config.years) == ("baseline", [2025, 2026, 2027, 2028, 2029])
+
+
+def _write(folder, name: str, text: str):
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+VALID = (
+    "scenario: {name: %s}\nsimulation: {start_year: 2025, end_year: 2026, random_seed: 1, target_growth_rate: 0.03}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("scenario: [unclosed\n", "line 2 is not valid YAML"),
+        ("- just\n- a list\n", "must be a mapping of sections, not list"),
+        ("", "the file is empty"),
+        ("# only a comment\n", "the file is empty"),
+    ],
+)
+def test_malformed_files_give_one_clear_error(tmp_path, text, expected):
+    path = _write(tmp_path, "broken.yaml", text)
+    with pytest.raises(ScenarioFileError, match=expected) as error:
+        load_scenario(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_file_over_one_mebibyte_is_refused_unread(tmp_path):
+    path = _write(tmp_path, "huge.yaml", VALID % "huge" + "# " + "x" * (1024 * 1024) + "\n")
+    with pytest.raises(ScenarioFileError, match="more than the 1 MiB"):
+        load_scenario(path)
+
+
+def test_inheritance_deep_merges_and_records_overrides_with_reasons(tmp_path):
+    from planwise_assets.scenarios import load_scenario_file
+
+    _write(
+        tmp_path, "base.yaml", VALID % "base" + "workforce: {total_termination_rate: 0.1, promotion_base_rate: 0.05}\n"
+    )
+    _write(
+        tmp_path,
+        "middle.yaml",
+        "base_config: base.yaml\nscenario: {name: middle}\nworkforce: {total_termination_rate: 0.2}\n",
+    )
+    child = _write(
+        tmp_path,
+        "child.yaml",
+        "base_config: middle.yaml\nscenario: {name: child}\nsimulation: {random_seed: 9}\n"
+        "override_reasons: {simulation.random_seed: another draw}\n",
+    )
+    loaded = load_scenario_file(child)
+    assert loaded.config.workforce.total_termination_rate == 0.2  # from the middle file
+    assert loaded.config.workforce.promotion_base_rate == 0.05  # from the base, not overwritten by the merge
+    assert [(o.path, o.base_value, o.scenario_value, o.reason) for o in loaded.overrides] == [
+        ("simulation.random_seed", 1, 9, "another draw")
+    ]
+    assert [path.name for path in loaded.base_chain] == ["middle.yaml", "base.yaml"]
+
+
+def test_a_cycle_of_base_configs_is_an_error(tmp_path):
+    _write(tmp_path, "a.yaml", "base_config: b.yaml\n" + VALID % "a")
+    _write(tmp_path, "b.yaml", "base_config: a.yaml\n" + VALID % "b")
+    with pytest.raises(ScenarioFileError, match=r"base_config: cycle a.yaml -> b.yaml -> a.yaml"):
+        load_scenario(tmp_path / "a.yaml")
+
+
+def test_a_missing_base_or_one_outside_the_scenarios_folder_is_an_error(tmp_path):
+    from planwise_assets.scenarios import load_scenario_file
+
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    _write(tmp_path, "outside.yaml", VALID % "outside")
+    _write(folder, "missing.yaml", "base_config: nowhere.yaml\n" + VALID % "missing")
+    _write(folder, "escape.yaml", "base_config: ../outside.yaml\n" + VALID % "escape")
+    with pytest.raises(ScenarioFileError, match="base_config: nowhere.yaml does not exist"):
+        load_scenario_file(folder / "missing.yaml", folder)
+    with pytest.raises(ScenarioFileError, match="is outside the scenarios folder"):
+        load_scenario_file(folder / "escape.yaml", folder)
+
+
+def test_one_invalid_file_never_hides_the_others_and_duplicate_ids_are_reported(tmp_path):
+    from planwise_assets.scenarios import validate_folder
+
+    _write(tmp_path, "good.yaml", VALID % "good")
+    _write(tmp_path, "typo.yaml", VALID % "typo" + "workforce: {total_terminaton_rate: 0.1}\n")
+    _write(tmp_path, "twin_a.yaml", VALID % "twin")
+    _write(tmp_path, "twin_b.yaml", VALID % "twin")
+    valid, problems = validate_folder(tmp_path)
+    assert sorted(valid) == ["good"]
+    assert any("typo.yaml: workforce.total_terminaton_rate" in p and "total_termination_rate" in p for p in problems)
+    assert any("twin_b.yaml: scenario.name: 'twin' is also defined by twin_a.yaml" in p for p in problems)
+
+
+def test_the_seed_files_validate_and_s3_changes_only_the_match(tmp_path):
+    from planwise_assets.scenarios import validate_folder
+    from planwise_assets.warehouse import REPO_ROOT
+
+    valid, problems = validate_folder(REPO_ROOT / "scenarios")
+    assert problems == []
+    assert {o.path.split(".")[0] for o in valid["s3_enhanced_match"].overrides} == {"employer_match"}
+    assert valid["s1_aip_new_hires"].config.enrollment.auto_enrollment.scope == "new_hires_only"
+
+
+def test_validate_command_prints_one_line_per_problem_and_exits_1(tmp_path, capsys):
+    from planwise_assets.cli import main
+
+    _write(tmp_path, "good.yaml", VALID % "good")
+    _write(tmp_path, "bad.yaml", VALID.replace("2026", "2024") % "bad" + "vesting: {schedule: sometimes}\n")
+    assert main(["validate", "--scenarios-dir", str(tmp_path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.endswith("simulation.end_year: end_year 2024 is before start_year 2025") for line in lines)
+    assert any("bad.yaml: vesting.schedule" in line for line in lines)
+    assert "ok good.yaml: good (0 overrides of its base)" in lines
