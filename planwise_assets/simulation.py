@@ -187,11 +187,34 @@ def load_seeds(config: ScenarioConfig, dbt_manifest: Any) -> list[TestOutcome]:
     return _outcomes(results)
 
 
-def _drop_model_tables(config: ScenarioConfig, models: list[str]) -> None:
-    """A run from the first year rebuilds the scenario: no rows or columns of an earlier version survive."""
+def _rebuild_clean(config: ScenarioConfig, models: list[str]) -> None:
+    """A run from the first year rebuilds the scenario: drop every model table, then verify that
+    the file holds no simulated years and no row of another scenario before the first year runs."""
     with duckdb.connect(str(warehouse_path(config.scenario_id))) as con:
         for model in models:
             con.execute(f'drop table if exists main."{model}"')
+        tables_with_ids = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.columns where column_name = 'scenario_id'"
+            ).fetchall()
+        ]
+        for table in tables_with_ids:
+            foreign = con.execute(
+                f'select count(*) from main."{table}" where scenario_id is distinct from ?', [config.scenario_id]
+            ).fetchone()[0]
+            if foreign:
+                raise SimulationError(f"{config.scenario_id}: {table} holds {foreign} rows of another scenario")
+        leftovers = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.columns where column_name = 'simulation_year'"
+            ).fetchall()
+        ]
+        if leftovers:
+            raise SimulationError(
+                f"{config.scenario_id}: simulated tables survived the rebuild: {', '.join(leftovers)}"
+            )
 
 
 def simulate(
@@ -204,7 +227,7 @@ def simulate(
     """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock."""
     _check_can_run(config, years)
     if years[0] == config.simulation.start_year:
-        _drop_model_tables(config, models)
+        _rebuild_clean(config, models)
     started = time.perf_counter()
     dbt = _InProcessDbt(dbt_manifest)
     scenario = config.scenario_id

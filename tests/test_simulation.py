@@ -297,3 +297,16 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
         "only_this_scenario_fct_yearly_events_",
     ):
         assert any(name.startswith(invariant) for name in failed), f"{invariant} did not fail: {sorted(failed)}"
+
+
+def test_a_rebuild_refuses_a_file_holding_another_scenarios_rows(tmp_path, write_scenario, run_scenario):
+    import duckdb
+
+    from planwise_assets.warehouse import warehouse_path
+
+    config = write_scenario("foreign", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 100)})
+    run_scenario(config)
+    with duckdb.connect(str(warehouse_path("foreign"))) as con:
+        con.execute("create table copied_in as select 'baseline' as scenario_id")
+    with pytest.raises(PlanwiseError, match="copied_in holds 1 rows of another scenario"):
+        run_scenario(config)
