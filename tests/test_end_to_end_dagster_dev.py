@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -200,7 +201,10 @@ def _dagster_dev(tmp_path: Path) -> Iterator[DagsterDev]:
         "DAGSTER_HOME": str(dagster_home),
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("PLANWISE_SCENARIOS_DIR", None)  # the repository's scenarios/, as for a user
+    # an empty scenarios folder: the test stops the sensor before it puts the scenario there,
+    # so that every run in it is one that the test launched as the UI does
+    (tmp_path / "scenarios").mkdir()
+    env["PLANWISE_SCENARIOS_DIR"] = str(tmp_path / "scenarios")
     port = _free_port()
     log_path = tmp_path / "dagster_dev.log"
     with open(log_path, "wb") as log:
@@ -280,6 +284,25 @@ def _asset_groups(dev: DagsterDev) -> AssetGroups:
     for model in ("stg_census", "fct_yearly_events", "fct_workforce_snapshot", "fct_yearly_summary"):
         assert [model] in models, f"{model} is not among the scenario x year assets {models}"
     return AssetGroups(inputs=sorted(inputs), models=sorted(models))
+
+
+def _stop_scenario_sensor(dev: DagsterDev, repository: dict[str, str]) -> None:
+    """Turn the scenarios-folder sensor off, as a user would with its toggle in the UI."""
+    from planwise_assets.sensors import SENSOR_NAME
+
+    selector = {**repository, "sensorName": SENSOR_NAME}
+    sensor = dev.graphql(
+        "query ($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) {"
+        " __typename ... on Sensor { id } ... on PythonError { message } } }",
+        {"selector": selector},
+    )["sensorOrError"]
+    _expect(sensor, "Sensor", "sensorOrError")
+    stopped = dev.graphql(
+        "mutation ($id: String) { stopSensor(id: $id) { __typename"
+        " ... on StopSensorMutationResult { instigationState { status } } ... on PythonError { message } } }",
+        {"id": sensor["id"]},
+    )["stopSensor"]
+    assert _expect(stopped, "StopSensorMutationResult", "stopSensor")["instigationState"]["status"] == "STOPPED"
 
 
 def _add_scenario_partition(dev: DagsterDev, repository: dict[str, str]) -> None:
@@ -540,6 +563,8 @@ def test_dagster_dev_backfill_then_rerun_one_year(tmp_path: Path) -> None:
     with _dagster_dev(tmp_path) as dev:
         log(f"dagster dev serving on {dev.url}")
         repository = _repository_selector(dev)
+        _stop_scenario_sensor(dev, repository)
+        shutil.copy(REPO_ROOT / "scenarios" / f"simulation_{SCENARIO}.yaml", tmp_path / "scenarios")
         groups = _asset_groups(dev)
         _add_scenario_partition(dev, repository)
 
