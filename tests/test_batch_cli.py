@@ -163,3 +163,22 @@ def test_python_api_runs_years_and_reports_metrics_and_timings(batch_folder):
     with duckdb.connect(str(Path(batch_folder).parent / "warehouse" / "richer_match.duckdb"), read_only=True) as con:
         overrides = con.execute("select count(*) from scenario_parameters").fetchone()[0]
     assert overrides > 20
+
+
+def test_cancel_stops_a_run_not_yet_started_and_status_says_cancelled(batch_folder, instance):
+    from dagster import DagsterRun, DagsterRunStatus
+
+    from planwise_assets.batch import SCENARIO_TAG
+    from planwise_assets.scenarios import validate_folder
+    from planwise_assets.status import cancel_scenario, scenario_statuses
+
+    config = validate_folder(batch_folder)[0]["baseline"].config
+    run = instance.add_run(
+        DagsterRun(
+            job_name="simulate_workforce_job", status=DagsterRunStatus.NOT_STARTED, tags={SCENARIO_TAG: "baseline"}
+        )
+    )
+    assert {s.scenario_id: s.state for s in scenario_statuses(instance, batch_folder)}["baseline"] == "running"
+    assert cancel_scenario(instance, config) == [run.run_id]
+    assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.CANCELED
+    assert {s.scenario_id: s.state for s in scenario_statuses(instance, batch_folder)}["baseline"] == "cancelled"

@@ -218,3 +218,44 @@ def test_all_eligible_enrolls_every_non_participant_at_the_default_rate_or_opt_o
     assert query("ae_all", "select distinct deferral_rate from fct_workforce_snapshot where is_enrolled") == [
         (Decimal("0.060000"),)
     ]
+
+
+def test_plan_checks_fail_on_tampered_data(limits_scenario):
+    """Each DC-plan check can fail: break the data the way each one guards against."""
+    import shutil
+
+    import duckdb
+
+    from planwise_assets.dbt_project import dbt_vars, parsed_manifest
+    from planwise_assets.resources import ScenarioStore
+    from planwise_assets.simulation import _InProcessDbt, _outcomes, release_warehouse
+    from planwise_assets.warehouse import warehouse_path
+
+    config = ScenarioStore().load(limits_scenario)
+    shutil.copy(warehouse_path(limits_scenario), warehouse_path(limits_scenario).with_name("scratch.duckdb"))
+    with duckdb.connect(str(warehouse_path(limits_scenario))) as con:
+        con.execute("update fct_workforce_snapshot set employee_contribution_amount = 40000 where employee_id = 'A55'")
+        con.execute("update fct_workforce_snapshot set match_compensation = 400000 where employee_id = 'B62'")
+        con.execute("update fct_workforce_snapshot set vested_balance = employer_money + 1 where employee_id = 'C40'")
+        con.execute("update fct_workforce_snapshot set is_enrolled = true where employee_id = 'D30'")
+        con.execute(
+            "insert into fct_yearly_events (event_id, scenario_id, plan_design_id, simulation_year, employee_id, "
+            "event_type, event_sequence, effective_date, rate_before, rate_after) values "
+            "('x', 'limits', 'standard', 2025, 'C40', 'deferral_escalation', 4, date '2025-01-01', 0.04, 0.5)"
+        )
+    try:
+        results, _ = _InProcessDbt(parsed_manifest()).invoke(
+            "test", dbt_vars(config, 2025), "tampered plan", select="resource_type:model"
+        )
+    finally:
+        release_warehouse()
+        shutil.move(warehouse_path(limits_scenario).with_name("scratch.duckdb"), warehouse_path(limits_scenario))
+    failed = {outcome.name for outcome in _outcomes(results) if not outcome.passed}
+    for check in (
+        "assert_contributions_within_irs_limits",
+        "assert_no_match_on_pay_above_401a17",
+        "assert_vested_balance_within_employer_money",
+        "assert_enrollment_replayable_from_events",
+        "assert_escalations_within_cap_and_consented",
+    ):
+        assert check in failed, f"{check} did not fail: {sorted(failed)}"
