@@ -17,7 +17,7 @@ from dagster import DagsterInstance
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from planwise_assets.errors import PlanwiseError
-from planwise_assets.logs import scenario_logger
+from planwise_assets.logs import configure, logs_as_json, scenario_logger
 from planwise_assets.partitions import scenario_partitions, simulation_key
 from planwise_assets.scenarios import ScenarioConfig
 from planwise_assets.warehouse import planwise_home, warehouse_path
@@ -131,6 +131,14 @@ def _simulate_and_export(config: ScenarioConfig, scenario_folder: Path) -> Scena
     return outcome
 
 
+def _start_worker(json_lines: bool) -> None:
+    """A batch worker process logs like its parent and hides Dagster's beta-API warnings."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*is currently in beta.*")
+    configure(json_lines)
+
+
 def previous_outcomes(batch_dir: Path) -> dict[str, dict]:
     summary = batch_dir / SUMMARY_FILE
     if not summary.exists():
@@ -165,7 +173,12 @@ def run_batch(
     jobs = [(config, batch_dir / config.scenario_id) for config in to_run]
     if parallel > 1 and len(jobs) > 1:
         # dbt runs in-process and keeps process-wide state, so parallel scenarios need processes
-        with ProcessPoolExecutor(max_workers=parallel, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=parallel,
+            mp_context=get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(logs_as_json(),),
+        ) as pool:
             ran = list(pool.map(_simulate_and_export, *zip(*jobs, strict=True)))
     else:
         ran = [_simulate_and_export(*job) for job in jobs]

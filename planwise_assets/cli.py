@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -37,8 +38,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    import os
-
     from planwise_assets.scenarios import validate_folder
 
     os.environ["PLANWISE_SCENARIOS_DIR"] = str(args.scenarios_dir.resolve())
@@ -71,8 +70,6 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _ui(args: argparse.Namespace) -> int:
     """`dagster dev` on workspace.yaml with the persistent Dagster home under the data root."""
-    import os
-
     from planwise_assets.instance import prepare_dagster_home
     from planwise_assets.warehouse import REPO_ROOT
 
@@ -130,7 +127,12 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--scenarios", help="comma-separated scenario ids (default: every file in the folder)")
     batch.add_argument("--scenarios-dir", type=Path, default=Path(__file__).resolve().parent.parent / "scenarios")
     batch.add_argument("--output-dir", type=Path, default=None, help="default: $PLANWISE_HOME/batches")
-    batch.add_argument("--parallel", type=int, default=1, help="scenarios run at once, each in its own process")
+    batch.add_argument(
+        "--parallel",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="scenarios run at once, each in its own process (default: the number of CPUs)",
+    )
     batch.add_argument("--resume", type=Path, help="a batch folder: rerun only what failed or is missing there")
     batch.add_argument("--clean", action="store_true", help="delete scenario databases after their exports")
     batch.add_argument("--baseline", default="baseline", help="the scenario the comparison is made against")

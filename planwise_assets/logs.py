@@ -42,6 +42,12 @@ def configure(json_lines: bool) -> logging.Logger:
     return logger
 
 
+def logs_as_json() -> bool:
+    """Whether the planwise logger is configured for JSON lines (passed on to worker processes)."""
+    handlers = logging.getLogger(LOGGER_NAME).handlers
+    return bool(handlers) and isinstance(handlers[0].formatter, JsonLinesFormatter)
+
+
 def scenario_logger(scenario_id: str | None, plan_design_id: str | None) -> logging.LoggerAdapter:
     """A logger whose every record names the scenario and its plan design."""
     return logging.LoggerAdapter(
