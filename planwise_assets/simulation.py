@@ -17,6 +17,7 @@ import duckdb
 
 from planwise_assets.dbt_project import dbt_args, dbt_vars, invoke_dbt
 from planwise_assets.errors import PlanwiseError
+from planwise_assets.logs import scenario_logger
 from planwise_assets.scenarios import ScenarioConfig
 from planwise_assets.warehouse import warehouse_path
 
@@ -231,6 +232,7 @@ def simulate(
     started = time.perf_counter()
     dbt = _InProcessDbt(dbt_manifest)
     scenario = config.scenario_id
+    progress = scenario_logger(scenario, config.plan_design_id)
     reports: list[YearReport] = []
     sql_seconds = 0.0
     try:
@@ -240,6 +242,8 @@ def simulate(
             year_started = time.perf_counter()
             _, year_sql = dbt.invoke("run", dbt_vars(config, year), f"{scenario} {year}", select="resource_type:model")
             reports.append(YearReport(year, time.perf_counter() - year_started, year_sql))
+            # progress per year for the batch display (the planwise logger is silent in daemon runs)
+            progress.info(f"year {year} simulated in {reports[-1].seconds:.1f} s")
             sql_seconds += year_sql
         test_results, test_sql = dbt.invoke(
             "test", dbt_vars(config, years[-1]), f"{scenario} tests", select="resource_type:model"

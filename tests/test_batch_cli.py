@@ -89,6 +89,11 @@ def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, 
     records = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
     scenario_records = [r for r in records if r["scenario_id"] is not None]
     assert scenario_records and all(r["plan_design_id"] == "standard" for r in scenario_records)
+    # progress per scenario and per year
+    assert [r["message"].split(" in ")[0] for r in scenario_records if r["message"].startswith("year ")] == [
+        "year 2025 simulated",
+        "year 2026 simulated",
+    ]
     assert {"time", "level", "scenario_id", "plan_design_id", "message"} <= set(records[0])
 
 
