@@ -73,7 +73,7 @@ def test_baseline_invariant_checks_all_pass_in_dagster(baseline, instance):
         "assert_termination_counts_match_algebra",
         "assert_no_event_after_termination",
         "unique_fct_yearly_events_event_id",
-        "only_this_scenario_fct_yearly_events_",
+        "assert_only_this_scenario",
     ):
         assert any(name.startswith(invariant) for name in names), f"no check {invariant} in {sorted(names)}"
     failed = [e.check_name for e in evaluations if not e.passed]
@@ -294,7 +294,7 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
         "assert_termination_counts_match_algebra",
         "assert_no_event_after_termination",
         "unique_fct_yearly_events_event_id",
-        "only_this_scenario_fct_yearly_events_",
+        "assert_only_this_scenario",
     ):
         assert any(name.startswith(invariant) for name in failed), f"{invariant} did not fail: {sorted(failed)}"
 

@@ -1,10 +1,3 @@
-{# Generic test: a scenario's file holds rows of that scenario only. #}
-{% test only_this_scenario(model) %}
-select scenario_id
-from {{ model }}
-where scenario_id is distinct from '{{ var('scenario_id') }}'
-{% endtest %}
-
 {# Generic test: a key is present and unique within each simulation year (one snapshot row per employee per year). #}
 {% test unique_per_year(model, column_name) %}
 select simulation_year, {{ column_name }}, count(*) as rows_per_year
