@@ -52,9 +52,9 @@ def _batch(args: argparse.Namespace) -> int:
     configs = [available[name].config for name in wanted]
 
     from planwise_assets.batch import run_batch
-    from planwise_assets.instance import prepare_dagster_home
+    from planwise_assets.instance import initialize_instance
 
-    prepare_dagster_home()
+    initialize_instance()
     batch_dir, outcomes = run_batch(
         configs,
         args.output_dir,

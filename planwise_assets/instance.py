@@ -38,3 +38,15 @@ def prepare_dagster_home() -> Path:
 def get_instance() -> DagsterInstance:
     prepare_dagster_home()
     return DagsterInstance.get()
+
+
+def initialize_instance() -> None:
+    """Create the instance's SQLite databases now, in one process.
+
+    Parallel batch workers would otherwise race to create them on a fresh machine (a
+    UNIQUE constraint on alembic_version).
+    """
+    instance = get_instance()
+    instance.get_runs(limit=1)
+    instance.get_asset_keys()
+    instance.all_instigator_state()
