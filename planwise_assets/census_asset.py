@@ -3,12 +3,12 @@
 import os
 
 import pandas as pd
-from dagster import AssetExecutionContext, Output, asset
+from dagster import AssetExecutionContext, Output
 
 from planwise_assets.census import file_sha256, generate_census, read_census, write_census
-from planwise_assets.partitions import scenario_partitions
+from planwise_assets.io_manager import scenario_table_asset
 from planwise_assets.resources import ScenarioStore
-from planwise_assets.retries import TRANSIENT_RETRY, user_errors_fail_the_run
+from planwise_assets.retries import user_errors_fail_the_run
 from planwise_assets.scenarios import ScenarioConfig
 from planwise_assets.warehouse import planwise_home
 
@@ -31,13 +31,7 @@ def census_file(config: ScenarioConfig):
     return path
 
 
-@asset(
-    partitions_def=scenario_partitions,
-    io_manager_key="warehouse_io_manager",
-    group_name="census",
-    kinds={"python", "duckdb"},
-    retry_policy=TRANSIENT_RETRY,
-)
+@scenario_table_asset
 def census(context: AssetExecutionContext, scenarios: ScenarioStore) -> Output[pd.DataFrame]:
     """The scenario's census, validated (a bad row fails the run naming the file and lines)."""
     with user_errors_fail_the_run():

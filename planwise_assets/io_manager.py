@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 import pandas as pd
-from dagster import ConfigurableIOManager, InputContext, MultiPartitionKey, OutputContext
+from dagster import ConfigurableIOManager, InputContext, MultiPartitionKey, OutputContext, asset
 
-from planwise_assets.partitions import SCENARIO
+from planwise_assets.partitions import SCENARIO, scenario_partitions
+from planwise_assets.retries import TRANSIENT_RETRY
 from planwise_assets.warehouse import scenario_write_lock, warehouse_path
 
 
@@ -30,3 +33,14 @@ class ScenarioWarehouseIOManager(ConfigurableIOManager):
         table = context.upstream_output.asset_key.path[-1]
         with duckdb.connect(str(warehouse_path(_scenario_of(context))), read_only=True) as con:
             return con.execute(f'select * from main."{table}"').df()
+
+
+# A Python asset with one table per scenario, written through this IO manager.
+scenario_table_asset = functools.partial(
+    asset,
+    partitions_def=scenario_partitions,
+    io_manager_key="warehouse_io_manager",
+    group_name="census",
+    kinds={"python", "duckdb"},
+    retry_policy=TRANSIENT_RETRY,
+)

@@ -7,21 +7,15 @@ parameters of the run that produced its numbers.
 import json
 
 import pandas as pd
-from dagster import AssetExecutionContext, Output, asset
+from dagster import AssetExecutionContext, Output
 
-from planwise_assets.partitions import scenario_partitions
+from planwise_assets.io_manager import scenario_table_asset
 from planwise_assets.resources import ScenarioStore
-from planwise_assets.retries import TRANSIENT_RETRY, user_errors_fail_the_run
+from planwise_assets.retries import user_errors_fail_the_run
 from planwise_assets.scenarios import flatten
 
 
-@asset(
-    partitions_def=scenario_partitions,
-    io_manager_key="warehouse_io_manager",
-    group_name="census",
-    kinds={"python", "duckdb"},
-    retry_policy=TRANSIENT_RETRY,
-)
+@scenario_table_asset
 def scenario_parameters(context: AssetExecutionContext, scenarios: ScenarioStore) -> Output[pd.DataFrame]:
     """Every resolved parameter of the scenario (defaults filled in), one row per dotted key."""
     with user_errors_fail_the_run():
@@ -33,13 +27,7 @@ def scenario_parameters(context: AssetExecutionContext, scenarios: ScenarioStore
     return Output(pd.DataFrame(rows, columns=["path", "value", "source_file"]), metadata={"parameters": len(rows)})
 
 
-@asset(
-    partitions_def=scenario_partitions,
-    io_manager_key="warehouse_io_manager",
-    group_name="census",
-    kinds={"python", "duckdb"},
-    retry_policy=TRANSIENT_RETRY,
-)
+@scenario_table_asset
 def scenario_overrides(context: AssetExecutionContext, scenarios: ScenarioStore) -> Output[pd.DataFrame]:
     """The override register: each leaf that differs from the base scenario, with the base value and reason."""
     with user_errors_fail_the_run():

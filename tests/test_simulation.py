@@ -11,6 +11,16 @@ from planwise_assets.census import generate_census, write_census
 from planwise_assets.errors import PlanwiseError
 from tests.conftest import query
 
+# the workforce invariants of DESIGN.md, as the dbt tests (Dagster asset checks) that enforce them
+INVARIANT_CHECKS = (
+    "assert_year_end_actives_equal_growth_target",
+    "assert_year_end_actives_start_next_year",
+    "assert_termination_counts_match_algebra",
+    "assert_no_event_after_termination",
+    "unique_fct_yearly_events_event_id",
+    "assert_only_this_scenario",
+)
+
 
 def _exact_census(tmp_path, actives: int):
     """A census with exactly `actives` active employees (generated, leavers dropped)."""
@@ -67,14 +77,7 @@ def test_baseline_invariant_checks_all_pass_in_dagster(baseline, instance):
         for event in instance.all_logs(simulation_run, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
     ]
     names = {evaluation.check_name for evaluation in evaluations}
-    for invariant in (
-        "assert_year_end_actives_equal_growth_target",
-        "assert_year_end_actives_start_next_year",
-        "assert_termination_counts_match_algebra",
-        "assert_no_event_after_termination",
-        "unique_fct_yearly_events_event_id",
-        "assert_only_this_scenario",
-    ):
+    for invariant in INVARIANT_CHECKS:
         assert any(name.startswith(invariant) for name in names), f"no check {invariant} in {sorted(names)}"
     failed = [e.check_name for e in evaluations if not e.passed]
     assert failed == []
@@ -288,14 +291,7 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
     finally:
         release_warehouse()
     failed = {outcome.name for outcome in _outcomes(results) if not outcome.passed}
-    for invariant in (
-        "assert_year_end_actives_equal_growth_target",
-        "assert_year_end_actives_start_next_year",
-        "assert_termination_counts_match_algebra",
-        "assert_no_event_after_termination",
-        "unique_fct_yearly_events_event_id",
-        "assert_only_this_scenario",
-    ):
+    for invariant in INVARIANT_CHECKS:
         assert any(name.startswith(invariant) for name in failed), f"{invariant} did not fail: {sorted(failed)}"
 
 
