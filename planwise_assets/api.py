@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from dagster import AssetKey, DagsterEventType, EventRecordsFilter
+from dagster import AssetKey
 
 from planwise_assets.batch import run_scenario
 from planwise_assets.errors import PlanwiseError
@@ -56,11 +56,7 @@ _METRICS = (
 
 def _year_timings(instance, run_id: str) -> dict[int, tuple[float, float]]:
     """Per-year seconds recorded by the simulation run on fct_yearly_summary's materialization."""
-    records = instance.get_event_records(
-        EventRecordsFilter(DagsterEventType.ASSET_MATERIALIZATION, asset_key=AssetKey("fct_yearly_summary")),
-        limit=200,
-    )
-    for record in records:
+    for record in instance.fetch_materializations(AssetKey("fct_yearly_summary"), limit=200).records:
         if record.run_id == run_id:
             table = record.asset_materialization.metadata["rows_by_year"].value
             return {r.data["year"]: (r.data["year_seconds"], r.data["year_sql_seconds"]) for r in table.records}
