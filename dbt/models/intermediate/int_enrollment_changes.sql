@@ -104,12 +104,18 @@ voluntary_decisions as (
         and not candidates.opted_out_at_start
         and {{ draw('voluntary_enrollment', 'candidates.employee_id') }}
             < least(1, {{ var('voluntary_enrollment_probability') }} * behaviour.probability_multiplier)
-)
+),
 {% else %}
 voluntary_decisions as (
     select * from auto_decisions where false
-)
+),
 {% endif %}
+
+decisions as (
+    select * from auto_decisions
+    union all
+    select * from voluntary_decisions
+)
 
 select
     {{ scenario_columns() }},
@@ -118,13 +124,4 @@ select
     enrollment_source,
     effective_date,
     deferral_rate
-from auto_decisions
-union all
-select
-    {{ scenario_columns() }},
-    employee_id,
-    decision,
-    enrollment_source,
-    effective_date,
-    deferral_rate
-from voluntary_decisions
+from decisions
