@@ -190,7 +190,8 @@ def _wait_until_serving(dev: DagsterDev) -> None:
 
 
 @contextmanager
-def _dagster_dev(tmp_path: Path) -> Iterator[DagsterDev]:
+def _dagster_dev(tmp_path: Path, scenarios_dir: Path) -> Iterator[DagsterDev]:
+    """`dagster dev` (webserver and daemon) on a fresh data root, reading scenarios from scenarios_dir."""
     planwise_home = tmp_path / "planwise_home"
     dagster_home = planwise_home / "dagster_home"
     dagster_home.mkdir(parents=True)
@@ -201,10 +202,7 @@ def _dagster_dev(tmp_path: Path) -> Iterator[DagsterDev]:
         "DAGSTER_HOME": str(dagster_home),
         "PYTHONUNBUFFERED": "1",
     }
-    # an empty scenarios folder: the test stops the sensor before it puts the scenario there,
-    # so that every run in it is one that the test launched as the UI does
-    (tmp_path / "scenarios").mkdir()
-    env["PLANWISE_SCENARIOS_DIR"] = str(tmp_path / "scenarios")
+    env["PLANWISE_SCENARIOS_DIR"] = str(scenarios_dir)
     port = _free_port()
     log_path = tmp_path / "dagster_dev.log"
     with open(log_path, "wb") as log:
@@ -560,7 +558,10 @@ def test_dagster_dev_backfill_then_rerun_one_year(tmp_path: Path) -> None:
     def log(message: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {message}", flush=True)
 
-    with _dagster_dev(tmp_path) as dev:
+    # an empty scenarios folder: the test stops the sensor before it puts the scenario there,
+    # so that every run in it is one that the test launched as the UI does
+    (tmp_path / "scenarios").mkdir()
+    with _dagster_dev(tmp_path, tmp_path / "scenarios") as dev:
         log(f"dagster dev serving on {dev.url}")
         repository = _repository_selector(dev)
         _stop_scenario_sensor(dev, repository)

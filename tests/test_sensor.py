@@ -7,11 +7,8 @@ the inputs run as finished. The slow test runs it for real under `dagster dev`.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,6 @@ from dagster._core.storage.tags import RUN_KEY_TAG
 from dagster._core.test_utils import create_run_for_test, instance_for_test
 
 from planwise_assets.definitions import defs
-from planwise_assets.instance import DAGSTER_YAML
 from planwise_assets.partitions import scenario_partitions
 from planwise_assets.resources import ScenarioStore
 from planwise_assets.sensors import SENSOR_NAME
@@ -32,13 +28,9 @@ from planwise_assets.warehouse import scenario_write_lock, warehouse_path
 from tests.conftest import REPO_ROOT, baseline_document
 from tests.test_end_to_end_dagster_dev import (
     DagsterDev,
-    _dagster_executable,
-    _default_signal_handlers,
+    _dagster_dev,
     _describe_runs,
     _failure_messages,
-    _free_port,
-    _stop_process_group,
-    _wait_until_serving,
 )
 
 SENSOR = defs.get_repository_def().get_sensor_def(SENSOR_NAME)
@@ -325,41 +317,6 @@ E2E_TIMEOUT_S = 300.0
 RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status jobName startTime endTime tags { key value } } } } }"
 
 
-@contextmanager
-def _dagster_dev_watching(tmp_path: Path, scenarios_dir: Path) -> Iterator[DagsterDev]:
-    """`dagster dev` on a fresh data root, with the sensor watching scenarios_dir."""
-    planwise_home = tmp_path / "planwise_home"
-    dagster_home = planwise_home / "dagster_home"
-    dagster_home.mkdir(parents=True)
-    (dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
-    env = {
-        **os.environ,
-        "PLANWISE_HOME": str(planwise_home),
-        "DAGSTER_HOME": str(dagster_home),
-        "PLANWISE_SCENARIOS_DIR": str(scenarios_dir),
-        "PYTHONUNBUFFERED": "1",
-    }
-    port = _free_port()
-    log_path = tmp_path / "dagster_dev.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [_dagster_executable(), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_default_signal_handlers,
-        )
-    dev = DagsterDev(process=process, port=port, log_path=log_path, planwise_home=planwise_home)
-    try:
-        _wait_until_serving(dev)
-        yield dev
-    finally:
-        _stop_process_group(dev)
-
-
 def _runs(dev: DagsterDev) -> list[dict[str, Any]]:
     return sorted(dev.graphql(RUNS_QUERY)["runsOrError"]["results"], key=lambda run: run["startTime"] or 0)
 
@@ -389,7 +346,7 @@ def test_sensor_under_dagster_dev_registers_and_simulates_a_dropped_scenario_fil
     document["simulation"]["end_year"] = 2026
     (scenarios_dir / "simulation_baseline.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
 
-    with _dagster_dev_watching(tmp_path, scenarios_dir) as dev:
+    with _dagster_dev(tmp_path, scenarios_dir) as dev:
         runs = _wait_for_simulation(dev)
         time.sleep(12)  # two more ticks: an unchanged file must not start anything
         assert _runs(dev) == runs, f"runs started after the simulation:\n{_describe_runs(_runs(dev))}"
