@@ -2,10 +2,12 @@
 
 Seeds (the scenario's assumption tables) are partitioned by scenario and load with the
 census. Every model is partitioned by scenario x year and depends on its own previous
-year. All models form one multi-asset that cannot be subset: a year is simulated whole,
-and Dagster would otherwise refuse to run a self-dependent asset in the same run as its
-upstream models. With a single-run backfill policy, a backfill of one scenario's years is
-one run whose body simulates the years in order.
+year, and on `year_end_state` of the previous year (planwise_assets/year_end_state.py: how a
+rerun year marks the later ones stale). All models form one multi-asset that cannot be
+subset: a year is simulated whole, and Dagster would otherwise refuse to run a
+self-dependent asset in the same run as its upstream models. With a single-run backfill
+policy, a backfill of one scenario's years is one run whose body simulates the years in
+order.
 """
 
 from collections.abc import Iterator, Mapping
@@ -16,6 +18,7 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
+    AssetDep,
     AssetExecutionContext,
     AssetSpec,
     BackfillPolicy,
@@ -43,10 +46,18 @@ from planwise_assets.resources import ScenarioStore
 from planwise_assets.retries import TRANSIENT_RETRY, user_errors_fail_the_run
 from planwise_assets.simulation import SimulationReport, TestOutcome, load_seeds, simulate
 from planwise_assets.warehouse import scenario_write_lock
+from planwise_assets.year_end_state import YEAR_END_STATE, input_pointer_tags, observe_year_end_states
 
 
 class PlanwiseDbtTranslator(DagsterDbtTranslator):
-    """Partition mappings: a model's own previous year; the scenario for census and seeds."""
+    """Partition mappings: a model's own previous year and the state it handed on; the scenario
+    for census and seeds."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if manifest["nodes"].get(unique_id, {}).get("resource_type") != "model":
+            return spec
+        return spec.merge_attributes(deps=[AssetDep(YEAR_END_STATE, partition_mapping=previous_year_mapping)])
 
     def get_partition_mapping(
         self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
@@ -80,6 +91,10 @@ def _specs(select: str) -> list[AssetSpec]:
 
 seed_specs = _specs("resource_type:seed")
 model_specs = _specs("resource_type:model")
+_same_step_inputs = {
+    spec.key: [dep.asset_key for dep in spec.deps if dep.asset_key in {s.key for s in model_specs}]
+    for spec in model_specs
+}
 _spec_by_unique_id = {spec.metadata["dagster_dbt/unique_id"]: spec for spec in [*seed_specs, *model_specs]}
 _node_by_name = {node["name"]: unique_id for unique_id, node in dbt_manifest["nodes"].items()}
 
@@ -245,6 +260,10 @@ def simulate_workforce(context: AssetExecutionContext, scenarios: ScenarioStore)
             f"{report.sql_seconds:.2f} s in SQL, {report.dbt_invocations} dbt invocations"
         )
         reports.append(report)
+    yield from observe_year_end_states(context, reports)
+    pointers = input_pointer_tags(context, reports, _same_step_inputs)
     for spec in model_specs:
-        yield MaterializeResult(asset_key=spec.key, metadata=_model_metadata(spec.key.path[-1], reports))
+        yield MaterializeResult(
+            asset_key=spec.key, metadata=_model_metadata(spec.key.path[-1], reports), tags=pointers[spec.key]
+        )
     yield from _check_results(model_check_specs, {r.scenario_id: r.tests for r in reports})

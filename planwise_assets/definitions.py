@@ -9,6 +9,7 @@ from planwise_assets.io_manager import ScenarioWarehouseIOManager
 from planwise_assets.resources import ScenarioStore
 from planwise_assets.scenario_assets import scenario_overrides, scenario_parameters
 from planwise_assets.sensors import build_scenario_files_sensor
+from planwise_assets.year_end_state import year_end_state
 
 load_scenario_inputs = define_asset_job(
     "load_scenario_inputs",
@@ -22,6 +23,7 @@ defs = Definitions(
         scenario_parameters,
         scenario_overrides,
         load_assumptions,
+        year_end_state,
         simulate_workforce,
         scenario_workbook,
         comparison_report,

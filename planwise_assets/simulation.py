@@ -33,6 +33,7 @@ class YearReport:
     sql_seconds: float
     rows_by_model: dict[str, int] = field(default_factory=dict)
     events_by_type: dict[str, int] = field(default_factory=dict)
+    year_end_actives: int = 0
 
 
 @dataclass
@@ -52,6 +53,9 @@ class SimulationReport:
     dbt_invocations: int
     seconds: float
     sql_seconds: float
+    # years after the last one simulated here that the file holds from an earlier run: they
+    # started from the state these years had before, so they are now out of date
+    later_years: list[int] = field(default_factory=list)
 
 
 def _database_error(message: str) -> str:
@@ -157,6 +161,20 @@ def _year_metrics(config: ScenarioConfig, reports: list[YearReport], models: lis
             [years[0], years[-1]],
         ).fetchall():
             reports[years.index(year)].events_by_type[event_type] = count
+        for year, actives in con.execute(
+            "select simulation_year, active_headcount_end from fct_yearly_summary "
+            "where simulation_year between ? and ?",
+            [years[0], years[-1]],
+        ).fetchall():
+            reports[years.index(year)].year_end_actives = actives
+
+
+def _later_years(config: ScenarioConfig, last: int) -> list[int]:
+    with duckdb.connect(str(warehouse_path(config.scenario_id)), read_only=True) as con:
+        rows = con.execute(
+            "select distinct simulation_year from fct_workforce_snapshot where simulation_year > ? order by 1", [last]
+        ).fetchall()
+    return [row[0] for row in rows]
 
 
 def _outcomes(test_results: list[Any]) -> list[TestOutcome]:
@@ -260,4 +278,5 @@ def simulate(
         dbt_invocations=dbt.invocations,
         seconds=time.perf_counter() - started,
         sql_seconds=sql_seconds,
+        later_years=_later_years(config, years[-1]),
     )

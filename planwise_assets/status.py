@@ -10,9 +10,14 @@ from pathlib import Path
 
 import duckdb
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+    get_multidimensional_partition_tag,
+)
 
 from planwise_assets.batch import SCENARIO_TAG
+from planwise_assets.partitions import SCENARIO
 from planwise_assets.scenarios import ScenarioConfig, validate_folder
 from planwise_assets.warehouse import warehouse_path
 
@@ -38,12 +43,13 @@ class ScenarioStatus:
 
 
 def scenario_runs(instance: DagsterInstance, config: ScenarioConfig) -> list[DagsterRun]:
-    """Every run of the scenario, newest first: batch and API runs (tagged), UI or sensor runs of
-    its partition, and backfill range runs starting at one of its years."""
+    """Every run of the scenario, newest first: batch and API runs (tagged), UI or backfill runs
+    of its inputs or of one of its years, and sensor runs of a range starting at one of its years."""
     scenario_id = config.scenario_id
     filters = [
         RunsFilter(tags={SCENARIO_TAG: scenario_id}),
         RunsFilter(tags={PARTITION_NAME_TAG: scenario_id}),
+        RunsFilter(tags={get_multidimensional_partition_tag(SCENARIO): scenario_id}),
         *(RunsFilter(tags={ASSET_PARTITION_RANGE_START_TAG: f"{scenario_id}|{year}"}) for year in config.years),
     ]
     runs = {run.run_id: run for runs_filter in filters for run in instance.get_runs(filters=runs_filter)}

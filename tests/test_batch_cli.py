@@ -187,3 +187,24 @@ def test_cancel_stops_a_run_not_yet_started_and_status_says_cancelled(batch_fold
     assert cancel_scenario(instance, config) == [run.run_id]
     assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.CANCELED
     assert {s.scenario_id: s.state for s in scenario_statuses(instance, batch_folder)}["baseline"] == "cancelled"
+
+
+def test_cancel_finds_the_ui_backfill_run_of_one_year(batch_folder, instance):
+    from dagster import DagsterRun, DagsterRunStatus
+    from dagster._core.storage.tags import PARTITION_NAME_TAG, get_multidimensional_partition_tag
+
+    from planwise_assets.scenarios import validate_folder
+    from planwise_assets.status import cancel_scenario
+
+    config = validate_folder(batch_folder)[0]["richer_match"].config
+    # the tags Dagster puts on a backfill run of the partition richer_match|2026
+    tags = {
+        PARTITION_NAME_TAG: "richer_match|2026",
+        get_multidimensional_partition_tag("scenario"): "richer_match",
+        get_multidimensional_partition_tag("year"): "2026",
+    }
+    run = instance.add_run(
+        DagsterRun(job_name="simulate_workforce_job", status=DagsterRunStatus.NOT_STARTED, tags=tags)
+    )
+    assert cancel_scenario(instance, config) == [run.run_id]
+    assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.CANCELED

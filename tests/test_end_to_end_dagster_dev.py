@@ -466,6 +466,15 @@ def _stale_statuses(dev: DagsterDev, asset: str, years: list[int]) -> tuple[dict
     return statuses, "\n".join(causes)
 
 
+def _check_stale(dev: DagsterDev, stale_years: list[int]) -> None:
+    """Every year of a first, a middle and a last model is STALE if in `stale_years`, else FRESH."""
+    years = list(range(FIRST_YEAR, LAST_YEAR + 1))
+    expected = {year: "STALE" if year in stale_years else "FRESH" for year in years}
+    for asset in ("int_workforce_start", "int_hires", "fct_yearly_summary"):
+        statuses, causes = _stale_statuses(dev, asset, years)
+        assert statuses == expected, f"{asset}: stale status by year {statuses}, expected {expected}\n{causes}"
+
+
 # --------------------------------------------------------------------------------------------
 # the warehouse
 # --------------------------------------------------------------------------------------------
@@ -589,6 +598,7 @@ def test_dagster_dev_backfill_then_rerun_one_year(tmp_path: Path) -> None:
             "dagster/asset_partition_range_end": _sim_key(LAST_YEAR),
         }, f"the simulation run does not cover {FIRST_YEAR}-{LAST_YEAR}:\n{_describe_runs(simulation_runs)}"
         assert 2 <= len(runs) <= 3, f"expected 2 or 3 runs (inputs + one simulation), got:\n{_describe_runs(runs)}"
+        _check_stale(dev, stale_years=[])
 
         with _warehouse(dev.planwise_home) as con:
             _check_simulated_years(con)
@@ -614,10 +624,8 @@ def test_dagster_dev_backfill_then_rerun_one_year(tmp_path: Path) -> None:
             assert after[table][1] == digest, f"{table}: the {RERUN_YEAR} rows differ after rerunning {RERUN_YEAR}"
         log(f"warehouse checked after rerunning {RERUN_YEAR}: no duplicates, {RERUN_YEAR} rows identical")
 
-        # Dagster's stale status is not asserted: it cannot follow a year's dependency on the
-        # previous year inside a single-run range backfill (docs/notes/2026-11-22-foundation.md).
-        statuses, _ = _stale_statuses(dev, "fct_yearly_summary", list(range(FIRST_YEAR, LAST_YEAR + 1)))
-        log(f"fct_yearly_summary stale status by year (informational): {statuses}")
+        _check_stale(dev, stale_years=list(range(RERUN_YEAR + 1, LAST_YEAR + 1)))
+        log(f"stale after rerunning {RERUN_YEAR}: {RERUN_YEAR + 1}-{LAST_YEAR}, and only those")
 
     log(f"dagster dev stopped{' (needed SIGKILL)' if dev.needed_sigkill else ''}")
     assert not dev.survivors, "processes of the dagster dev group still running:\n" + "\n".join(dev.survivors)

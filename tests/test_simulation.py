@@ -306,3 +306,68 @@ def test_a_rebuild_refuses_a_file_holding_another_scenarios_rows(tmp_path, write
         con.execute("create table copied_in as select 'baseline' as scenario_id")
     with pytest.raises(PlanwiseError, match="copied_in holds 1 rows of another scenario"):
         run_scenario(config)
+
+
+def test_rerunning_a_year_marks_every_later_year_of_every_model_stale(tmp_path, write_scenario, instance):
+    """Dagster's stale status per partition, as the UI shows it on a partition's page.
+
+    Five scenarios x 31 years is beyond the 100 partitions past which Dagster's stale check
+    ignores self-dependencies, as are the four scenarios the repository ships.
+    """
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver
+    from dagster._core.loader import LoadingContextForTest
+
+    from planwise_assets.batch import run_scenario
+    from planwise_assets.dbt_assets import model_specs
+    from planwise_assets.definitions import defs
+    from planwise_assets.partitions import scenario_partitions
+    from planwise_assets.year_end_state import YEAR_END_STATE
+
+    instance.add_dynamic_partitions(scenario_partitions.name, [f"other_{n}" for n in range(4)])
+    config = write_scenario("staleness", census={"path": _exact_census(tmp_path, 200)})
+    # the first, a middle and the last model (every model has the same edge: the test below)
+    keys = [model_specs[0].key, model_specs[len(model_specs) // 2].key, model_specs[-1].key]
+
+    def stale_years() -> dict[str, list[int]]:
+        resolver = CachingStaleStatusResolver(instance, defs.resolve_asset_graph(), LoadingContextForTest(instance))
+        return {
+            key.path[-1]: [
+                year for year in config.years if resolver.get_status(key, f"staleness|{year}").value == "STALE"
+            ]
+            for key in keys
+        }
+
+    fresh = {key.path[-1]: [] for key in keys}
+    run_scenario(instance, config)
+    assert stale_years() == fresh
+    # a second full run reloads the inputs first, so the years are stale between the two runs
+    # and fresh again after it
+    run_scenario(instance, config)
+    assert stale_years() == fresh
+
+    run_scenario(instance, config, [2026])
+    assert stale_years() == {name: [2027, 2028, 2029] for name in fresh}
+    causes = CachingStaleStatusResolver(
+        instance, defs.resolve_asset_graph(), LoadingContextForTest(instance)
+    ).get_stale_causes(keys[-1], "staleness|2028")
+    assert [(c.dependency.asset_key, c.dependency.partition_key) for c in causes] == [
+        (YEAR_END_STATE, "staleness|2027")
+    ]
+
+    run_scenario(instance, config, [2027])
+    assert stale_years() == {name: [2028, 2029] for name in fresh}
+
+    run_scenario(instance, config, [2028, 2029])
+    assert stale_years() == fresh
+
+
+def test_every_model_depends_on_its_own_previous_year_and_on_the_state_it_handed_on():
+    from planwise_assets.dbt_assets import model_specs
+    from planwise_assets.definitions import defs
+    from planwise_assets.partitions import previous_year_mapping
+    from planwise_assets.year_end_state import YEAR_END_STATE
+
+    graph = defs.resolve_asset_graph()
+    for spec in model_specs:
+        assert graph.get_partition_mapping(spec.key, spec.key) == previous_year_mapping, spec.key
+        assert graph.get_partition_mapping(spec.key, YEAR_END_STATE) == previous_year_mapping, spec.key
