@@ -11,8 +11,15 @@ from planwise_assets.warehouse import dagster_home
 
 # Runs that carry a single scenario partition are limited to one at a time per scenario.
 # Range runs (one scenario over several years) carry no such tag; scenario_write_lock
-# serializes those.
+# serializes those. The event log is Dagster's SQLite one with pooled connections
+# (planwise_assets/event_log.py).
 DAGSTER_YAML = """\
+event_log_storage:
+  module: planwise_assets.event_log
+  class: PooledSqliteEventLogStorage
+  config:
+    dagster_home:
+      env: DAGSTER_HOME
 run_queue:
   tag_concurrency_limits:
     - key: dagster/partition/scenario

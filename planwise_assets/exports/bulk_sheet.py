@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 import duckdb
+import pyarrow as pa
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
@@ -169,15 +170,17 @@ def _rows_sql(pending: PendingSheet) -> str:
             zip(pending.columns, pending.kinds, pending.style_ids, strict=True), 1
         )
     ]
+    # Sorted before the XML is built, so that the sort carries the typed columns rather than
+    # the (ten times larger) XML text; the projection above the sort keeps its order.
     return f"""
         with numbered as (
             select *, row_number() over (order by {sheet.order_by}) - {sheet.offset} + 1 as __excel_row
             from ({sheet.source})
+            qualify __excel_row between 2 and {pending.rows + 1}
+            order by __excel_row
         )
-        select '<row r="' || __excel_row || '">' || concat({", ".join(cells)}) || '</row>'
+        select __excel_row, '<row r="' || __excel_row || '">' || concat({", ".join(cells)}) || '</row>'
         from numbered
-        where __excel_row between 2 and {pending.rows + 1}
-        order by __excel_row
     """
 
 
@@ -209,8 +212,16 @@ def write_bulk_sheets(
         with archive.open(name, "w", force_zip64=large) as stream:
             stream.write(SHEET_HEAD.format(ref=sheet.ref, cols=cols).encode())
             stream.write(_header_xml(sheet).encode())
+            expected_row = 2
             for batch in con.sql(_rows_sql(sheet)).to_arrow_reader(ROWS_PER_BATCH):
-                stream.write("".join(batch.column(0).to_pylist()).encode())
+                # Excel refuses a sheet whose rows are out of order
+                numbers = batch.column(0)
+                if batch.num_rows and numbers != pa.array(
+                    range(expected_row, expected_row + batch.num_rows), numbers.type
+                ):
+                    raise RuntimeError(f"{sheet.sheet.title}: rows came out of order from row {expected_row}")
+                expected_row += batch.num_rows
+                stream.write("".join(batch.column(1).to_pylist()).encode())
             stream.write(SHEET_TAIL.format(ref=sheet.ref).encode())
 
 

@@ -1,0 +1,70 @@
+"""The pooled SQLite event log: the instance uses it, and it stores what Dagster's stores, where Dagster would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, AssetMaterialization, DagsterInstance, asset, materialize
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from planwise_assets.instance import DAGSTER_YAML
+
+    (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    return tmp_path
+
+
+@asset
+def counted() -> None:
+    return None
+
+
+def test_the_planwise_instance_stores_events_in_dagsters_default_files(home: Path) -> None:
+    from planwise_assets.event_log import PooledSqliteEventLogStorage
+
+    with DagsterInstance.get() as instance:
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+        result = materialize([counted], instance=instance)
+        assert result.success
+    assert (home / "history" / "runs" / "index.db").exists()
+    assert (home / "history" / "runs" / f"{result.run_id}.db").exists()
+
+
+def test_another_process_reads_what_was_stored(home: Path) -> None:
+    with DagsterInstance.get() as instance:
+        for n in range(3):
+            instance.report_runless_asset_event(AssetMaterialization("counted", metadata={"n": n}))
+    script = (
+        "from dagster import AssetKey, DagsterInstance\n"
+        "with DagsterInstance.get() as instance:\n"
+        "    records = instance.fetch_materializations(AssetKey('counted'), limit=10).records\n"
+        "    print(sorted(r.asset_materialization.metadata['n'].value for r in records))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ, check=True)
+    assert out.stdout.strip() == "[0, 1, 2]"
+
+
+def test_many_runs_keep_a_bounded_number_of_open_databases(home: Path) -> None:
+    from planwise_assets.event_log import ENGINES_KEPT
+
+    with DagsterInstance.get() as instance:
+        runs = [materialize([counted], instance=instance).run_id for _ in range(ENGINES_KEPT + 2)]
+        assert len(instance.event_log_storage._engines) <= ENGINES_KEPT  # noqa: SLF001
+        # every run's events are still there, whether its database is still open or not
+        assert all(instance.all_logs(run_id) for run_id in runs)
+        assert len(instance.fetch_materializations(AssetKey("counted"), limit=100).records) == len(runs)
+
+
+def test_wipe_removes_the_run_databases_and_the_index_rows(home: Path) -> None:
+    with DagsterInstance.get() as instance:
+        run_id = materialize([counted], instance=instance).run_id
+        instance.event_log_storage.wipe()
+        assert not (home / "history" / "runs" / f"{run_id}.db").exists()
+        assert instance.fetch_materializations(AssetKey("counted"), limit=10).records == []
+        assert materialize([counted], instance=instance).success
