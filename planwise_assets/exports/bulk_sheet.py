@@ -61,14 +61,24 @@ SHEET_TAIL = (
 
 
 @dataclass(frozen=True)
-class BulkSheet:
-    """Rows `offset + 1 .. offset + rows` of a query, in `order_by` order, as one sheet."""
+class Slice:
+    """Rows `offset + 1 .. offset + rows` of a query, in `order_by` order."""
 
-    title: str
     source: str
     order_by: str
     offset: int = 0
     rows: int | None = None
+
+
+@dataclass(frozen=True)
+class BulkSheet:
+    """One sheet: its slices' rows one after the other. `source` holds all the sheet's rows (for
+    their columns and widths). Each slice is sorted and rendered on its own, so that the memory
+    a sheet needs is that of its largest slice."""
+
+    title: str
+    source: str
+    slices: tuple[Slice, ...]
 
 
 @dataclass
@@ -82,7 +92,11 @@ class PendingSheet:
     style_ids: list[int]
     header_style_id: int
     widths: list[float]
-    rows: int
+    slice_rows: list[int]
+
+    @property
+    def rows(self) -> int:
+        return sum(self.slice_rows)
 
     @property
     def ref(self) -> str:
@@ -110,8 +124,11 @@ def add_bulk_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, sheet: BulkShee
     columns = list(relation.columns)
     kinds = [kind_of_duckdb_type(str(t)) for t in relation.types]
     formats = [number_format(c, k) for c, k in zip(columns, kinds, strict=True)]
-    total = con.execute(f"select count(*) from ({sheet.source})").fetchall()[0][0]
-    rows = max(0, min(total - sheet.offset, sheet.rows if sheet.rows is not None else total))
+    slice_rows = []
+    for part in sheet.slices:
+        total = con.execute(f"select count(*) from ({part.source})").fetchall()[0][0]
+        slice_rows.append(max(0, min(total - part.offset, part.rows if part.rows is not None else total)))
+    rows = sum(slice_rows)
     extremes = []
     for column, kind in zip(columns, kinds, strict=True):
         q = _quoted(column)
@@ -139,7 +156,7 @@ def add_bulk_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, sheet: BulkShee
         style_ids=[_style_id(ws, fmt) for fmt in formats],
         header_style_id=_style_id(ws, header=True),
         widths=widths,
-        rows=rows,
+        slice_rows=slice_rows,
     )
 
 
@@ -162,8 +179,8 @@ def _cell_sql(letter: str, column: str, kind: str, style_id: int) -> str:
     return f'{ref}{style} t="inlineStr"><is><t xml:space="preserve">\' || {escaped} || \'</t></is></c>\''
 
 
-def _rows_sql(pending: PendingSheet) -> str:
-    sheet = pending.sheet
+def _rows_sql(pending: PendingSheet, part: Slice, first_row: int, rows: int) -> str:
+    """The sheet rows `first_row ..` (Excel's numbers) holding `rows` rows of one slice."""
     cells = [
         _cell_sql(get_column_letter(i), column, kind, style_id)
         for i, (column, kind, style_id) in enumerate(
@@ -174,9 +191,9 @@ def _rows_sql(pending: PendingSheet) -> str:
     # the (ten times larger) XML text; the projection above the sort keeps its order.
     return f"""
         with numbered as (
-            select *, row_number() over (order by {sheet.order_by}) - {sheet.offset} + 1 as __excel_row
-            from ({sheet.source})
-            qualify __excel_row between 2 and {pending.rows + 1}
+            select *, row_number() over (order by {part.order_by}) - {part.offset} + {first_row - 1} as __excel_row
+            from ({part.source})
+            qualify __excel_row between {first_row} and {first_row + rows - 1}
             order by __excel_row
         )
         select __excel_row, '<row r="' || __excel_row || '">' || concat({", ".join(cells)}) || '</row>'
@@ -213,15 +230,17 @@ def write_bulk_sheets(
             stream.write(SHEET_HEAD.format(ref=sheet.ref, cols=cols).encode())
             stream.write(_header_xml(sheet).encode())
             expected_row = 2
-            for batch in con.sql(_rows_sql(sheet)).to_arrow_reader(ROWS_PER_BATCH):
-                # Excel refuses a sheet whose rows are out of order
-                numbers = batch.column(0)
-                if batch.num_rows and numbers != pa.array(
-                    range(expected_row, expected_row + batch.num_rows), numbers.type
-                ):
-                    raise RuntimeError(f"{sheet.sheet.title}: rows came out of order from row {expected_row}")
-                expected_row += batch.num_rows
-                stream.write("".join(batch.column(1).to_pylist()).encode())
+            for part, rows in zip(sheet.sheet.slices, sheet.slice_rows, strict=True):
+                query = _rows_sql(sheet, part, expected_row, rows)
+                for batch in con.sql(query).to_arrow_reader(ROWS_PER_BATCH):
+                    # Excel refuses a sheet whose rows are out of order
+                    numbers = batch.column(0)
+                    if batch.num_rows and numbers != pa.array(
+                        range(expected_row, expected_row + batch.num_rows), numbers.type
+                    ):
+                        raise RuntimeError(f"{sheet.sheet.title}: rows came out of order from row {expected_row}")
+                    expected_row += batch.num_rows
+                    stream.write("".join(batch.column(1).to_pylist()).encode())
             stream.write(SHEET_TAIL.format(ref=sheet.ref).encode())
 
 

@@ -18,7 +18,13 @@ from openpyxl import Workbook
 
 from planwise_assets.census import file_sha256
 from planwise_assets.census_asset import census_file
-from planwise_assets.exports.bulk_sheet import BulkSheet, add_bulk_sheet, add_openpyxl_parts, write_bulk_sheets
+from planwise_assets.exports.bulk_sheet import (
+    BulkSheet,
+    Slice,
+    add_bulk_sheet,
+    add_openpyxl_parts,
+    write_bulk_sheets,
+)
 from planwise_assets.exports.files import atomic_file, write_json
 from planwise_assets.exports.formats import CURRENCY, Table, number_format, write_key_values, write_table
 from planwise_assets.exports.provenance import code_version, created_at
@@ -102,11 +108,19 @@ def _events_summary_sql(con: duckdb.DuckDBPyConnection) -> str:
 def _snapshot_bulk_sheets(con: duckdb.DuckDBPyConnection, row_limit: int) -> list[BulkSheet]:
     rows_by_year = dict(con.sql("select simulation_year, count(*) from fct_workforce_snapshot group by all").fetchall())
     columns = shown_columns(columns_of(con, "fct_workforce_snapshot"))
+
+    def of_year(year: int) -> str:
+        return f"select {columns} from fct_workforce_snapshot where simulation_year = {year}"
+
     bulk = []
     for sheet in plan_snapshot_sheets(rows_by_year, row_limit):
-        where = "" if sheet.year is None else f" where simulation_year = {sheet.year}"
-        source = f"select {columns} from fct_workforce_snapshot{where}"
-        bulk.append(BulkSheet(sheet.title, source, SNAPSHOT_ORDER, sheet.offset, sheet.rows))
+        if sheet.year is None:  # every year on one sheet, a year at a time
+            source = f"select {columns} from fct_workforce_snapshot"
+            slices = tuple(Slice(of_year(year), SNAPSHOT_ORDER) for year in sorted(rows_by_year))
+        else:
+            source = of_year(sheet.year)
+            slices = (Slice(source, SNAPSHOT_ORDER, sheet.offset, sheet.rows),)
+        bulk.append(BulkSheet(sheet.title, source, slices))
     return bulk
 
 
