@@ -91,9 +91,9 @@ def _specs(select: str) -> list[AssetSpec]:
 
 seed_specs = _specs("resource_type:seed")
 model_specs = _specs("resource_type:model")
+_model_keys = {spec.key for spec in model_specs}
 _same_step_inputs = {
-    spec.key: [dep.asset_key for dep in spec.deps if dep.asset_key in {s.key for s in model_specs}]
-    for spec in model_specs
+    spec.key: [dep.asset_key for dep in spec.deps if dep.asset_key in _model_keys] for spec in model_specs
 }
 _spec_by_unique_id = {spec.metadata["dagster_dbt/unique_id"]: spec for spec in [*seed_specs, *model_specs]}
 _node_by_name = {node["name"]: unique_id for unique_id, node in dbt_manifest["nodes"].items()}

@@ -29,7 +29,6 @@ year_partitions = TimeWindowPartitionsDefinition(
 
 simulation_partitions = MultiPartitionsDefinition({SCENARIO: scenario_partitions, YEAR: year_partitions})
 
-
 # A model's year N depends on its own year N-1 (the self-dependency that makes a backfill run
 # the years in order) and on year_end_state N-1 (what marks later years stale).
 previous_year_mapping = MultiPartitionMapping(

@@ -147,7 +147,8 @@ def _check_can_run(config: ScenarioConfig, years: list[int]) -> None:
                 )
 
 
-def _year_metrics(config: ScenarioConfig, reports: list[YearReport], models: list[str]) -> None:
+def _year_metrics(config: ScenarioConfig, reports: list[YearReport], models: list[str]) -> list[int]:
+    """Fill in what each simulated year wrote; return the later years the file holds from before."""
     years = [report.year for report in reports]
     with duckdb.connect(str(warehouse_path(config.scenario_id)), read_only=True) as con:
         for model in models:
@@ -172,14 +173,11 @@ def _year_metrics(config: ScenarioConfig, reports: list[YearReport], models: lis
             [years[0], years[-1]],
         ).fetchall():
             reports[years.index(year)].year_end_actives = actives
-
-
-def _later_years(config: ScenarioConfig, last: int) -> list[int]:
-    with duckdb.connect(str(warehouse_path(config.scenario_id)), read_only=True) as con:
-        rows = con.execute(
-            "select distinct simulation_year from fct_workforce_snapshot where simulation_year > ? order by 1", [last]
+        later = con.execute(
+            "select distinct simulation_year from fct_workforce_snapshot where simulation_year > ? order by 1",
+            [years[-1]],
         ).fetchall()
-    return [row[0] for row in rows]
+    return [row[0] for row in later]
 
 
 def _outcomes(test_results: list[Any]) -> list[TestOutcome]:
@@ -282,7 +280,7 @@ def simulate(
     finally:
         release_warehouse()
     tests = _outcomes(test_results)
-    _year_metrics(config, reports, models)
+    later_years = _year_metrics(config, reports, models)
     return SimulationReport(
         scenario_id=scenario,
         years=reports,
@@ -290,5 +288,5 @@ def simulate(
         dbt_invocations=dbt.invocations,
         seconds=time.perf_counter() - started,
         sql_seconds=sql_seconds,
-        later_years=_later_years(config, years[-1]),
+        later_years=later_years,
     )
