@@ -571,7 +571,85 @@ def test_libreoffice_opens_both_workbooks_and_keeps_the_charts(soffice, comparis
         assert round_trip.exists(), converted.stdout + converted.stderr
         sheets = load_workbook(workbook, read_only=True).sheetnames
         assert load_workbook(round_trip, read_only=True).sheetnames == sheets
+    # the snapshot's cells carry no references: LibreOffice must still put each in its column
+    snapshot = load_workbook(tmp_path / "out" / f"{BASE}_results.xlsx")["Workforce_Snapshot"]
+    columns, rows = _db_table(BASE, "fct_workforce_snapshot", "simulation_year, employee_id")
+    assert _header(snapshot) == columns
+    # LibreOffice saves a boolean as the formula =TRUE() or =FALSE()
+    as_saved = {"=TRUE()": True, "=FALSE()": False}
+    _assert_rows_equal([tuple(as_saved.get(v, v) for v in row) for row in _rows(snapshot)], rows)
     charts = _chart_series(tmp_path / "out" / "comparison_report.xlsx")
     assert len(charts) == 6
     for series in charts:
         assert series == [BASE, AUTO]
+
+
+# --------------------------------------------------------------------------------------------
+# bulk sheets: the XML written straight from DuckDB
+# --------------------------------------------------------------------------------------------
+
+
+def _bulk_workbook(tmp_path: Path, source: str) -> Path:
+    from openpyxl import Workbook
+
+    from planwise_assets.exports.bulk_sheet import (
+        BulkSheet,
+        Slice,
+        add_bulk_sheet,
+        add_openpyxl_parts,
+        write_bulk_sheets,
+    )
+
+    con = duckdb.connect()
+    wb = Workbook()
+    pending = [add_bulk_sheet(wb, con, BulkSheet("Bulk", source, (Slice(source, "id"),)))]
+    path = tmp_path / "bulk.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        write_bulk_sheets(archive, wb, con, pending)
+        add_openpyxl_parts(archive, wb, pending)
+    return path
+
+
+def test_bulk_sheet_cells_land_in_their_columns_with_nulls_spaces_and_markup(tmp_path):
+    source = """
+        select * from (values
+            (1, null, ' padded ', 'a<b & c>d', null::date, 1.5::double),
+            (2, 7, 'plain', null, date '2026-03-01', 'nan'::double),
+            (3, null, null, 'x' || chr(1) || 'y', date '1900-03-01', null)
+        ) as t(id, n, s, markup, d, x)
+    """
+    path = _bulk_workbook(tmp_path, source)
+    ws = load_workbook(path)["Bulk"]
+    assert _rows(ws, min_row=1) == [
+        ("id", "n", "s", "markup", "d", "x"),
+        (1, None, " padded ", "a<b & c>d", None, 1.5),
+        (2, 7, "plain", None, dt.datetime(2026, 3, 1), None),
+        (3, None, None, "xy", dt.datetime(1900, 3, 1), None),
+    ]
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
+    # white space is kept where it matters, and only there
+    assert xml.count('xml:space="preserve"') == 1
+    assert '<t xml:space="preserve"> padded </t>' in xml
+
+
+def test_rows_read_ahead_arrive_in_order_and_an_error_reaches_the_writer():
+    import threading
+
+    from planwise_assets.exports.bulk_sheet import _read_ahead
+
+    def batches(fail_at: int | None):
+        for number in range(50):
+            if number == fail_at:
+                raise ValueError(f"query failed at batch {number}")
+            yield memoryview(str(number).encode())
+
+    assert [bytes(b).decode() for b in _read_ahead(batches(None))] == [str(n) for n in range(50)]
+    received = []
+    with pytest.raises(ValueError, match="batch 30"):
+        for batch in _read_ahead(batches(30)):
+            received.append(bytes(batch).decode())
+    assert received == [str(n) for n in range(30)]
+    rows = _read_ahead(batches(None))
+    next(rows)
+    rows.close()  # the writer stops early: the producer ends too
+    assert not [t for t in threading.enumerate() if t.name == "bulk-sheet-rows"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
 
 import pytest
 from dagster import AssetKey, DagsterEventType
@@ -120,6 +122,27 @@ def test_every_event_row_carries_the_scenario_and_plan_design(baseline):
     assert query("baseline", "select distinct scenario_id, plan_design_id from fct_yearly_events") == [
         ("baseline", "standard")
     ]
+
+
+def _draw(seed: int, employee_id: str, year: int, kind: str) -> float:
+    """The draw's specification (macros/draws.sql): the first 8 bytes of md5 of the key, read little-endian."""
+    digest = hashlib.md5(f"{seed}|{employee_id}|{year}|{kind}".encode()).digest()
+    return (int.from_bytes(digest[:8], "little") + 0.5) / 2**64
+
+
+def test_termination_dates_come_from_the_specified_md5_draw(baseline):
+    # A leaver of 2026 leaves on 1 January + floor(u * 365) days, u their 'termination_date' draw.
+    config, _ = baseline
+    rows = query(
+        "baseline",
+        "select employee_id, termination_date from int_experienced_terminations "
+        "where simulation_year = 2026 order by employee_id limit 20",
+    )
+    assert len(rows) == 20
+    seed = config.simulation.random_seed
+    for employee_id, termination_date in rows:
+        offset = math.floor(_draw(seed, employee_id, 2026, "termination_date") * 365)
+        assert termination_date == dt.date(2026, 1, 1) + dt.timedelta(days=offset)
 
 
 def test_prorated_pay_is_pay_times_days_worked(baseline):
