@@ -159,8 +159,6 @@ def run_batch(
     With `resume`, scenarios that succeeded in that batch (and still have their outputs) are
     kept and only the failed or missing ones run again, into the same folder.
     """
-    from planwise_assets.exports.comparison import write_comparison_outputs
-
     log = scenario_logger(None, None)
     batch_dir = resume or output_dir / f"batch_{dt.datetime.now():%Y%m%d_%H%M%S}"
     kept: dict[str, ScenarioOutcome] = {}
@@ -188,6 +186,8 @@ def run_batch(
     comparable = [c for c in succeeded if warehouse_path(c.scenario_id).exists()]
     comparison: list[str] = []
     if len(comparable) > 1 and any(c.scenario_id == baseline_scenario for c in comparable):
+        from planwise_assets.exports.comparison import write_comparison_outputs  # charts: 0.5 s of imports
+
         comparison = [str(p) for p in write_comparison_outputs(comparable, batch_dir, baseline_scenario, None)]
     if clean:
         # the databases go only after every output that reads them has been written

@@ -4,8 +4,9 @@ Dagster's SqliteEventLogStorage creates a new SQLAlchemy engine, and with it a n
 and an empty statement cache, for every event it reads or writes: about 14 ms an event on this
 machine, and a five-year simulation run stores some 300 events. This subclass keeps the
 engine of each file it has opened (the index and a few recent runs), which brings an event to
-about 5 ms. The files, their schema, their locking and WAL mode are Dagster's, so the
-webserver, the daemon and `planwise` read and write the same Dagster home as before.
+about 5 ms, and it commits without waiting for the disk. The files, their schema, their
+locking and WAL mode are Dagster's, so the webserver, the daemon and `planwise` read and write
+the same Dagster home as before.
 
 `instance.py` names this class in the dagster.yaml it writes.
 """
@@ -26,6 +27,13 @@ from dagster._serdes import ConfigurableClassData
 
 # the index database plus the runs being written and read at the same time
 ENGINES_KEPT = 4
+
+
+def _sync_at_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite's `synchronous=NORMAL`, its recommended setting in WAL mode: a commit no longer waits
+    for the disk (0.37 against 0.08 ms here, and a run commits about 700 times); the file stays
+    consistent, and only an operating-system crash can lose the last events."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -51,6 +59,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             engine = sqlalchemy.create_engine(
                 self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
             )
+            sqlalchemy.event.listen(engine, "connect", _sync_at_checkpoints)
         self._engines[shard] = engine
         while len(self._engines) > ENGINES_KEPT:
             _, oldest = self._engines.popitem(last=False)

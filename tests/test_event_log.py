@@ -36,6 +36,16 @@ def test_the_planwise_instance_stores_events_in_dagsters_default_files(home: Pat
     assert (home / "history" / "runs" / f"{result.run_id}.db").exists()
 
 
+def test_event_databases_are_written_in_wal_mode_with_normal_sync(home: Path) -> None:
+    with DagsterInstance.get() as instance:
+        run_id = materialize([counted], instance=instance).run_id
+        for shard in ("index", run_id):
+            with instance.event_log_storage._connect(shard) as conn:  # noqa: SLF001
+                journal = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+                sync = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+            assert (journal, sync) == ("wal", 1)  # 1 = NORMAL
+
+
 def test_another_process_reads_what_was_stored(home: Path) -> None:
     with DagsterInstance.get() as instance:
         for n in range(3):
