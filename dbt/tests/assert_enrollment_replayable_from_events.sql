@@ -11,16 +11,12 @@ census_participants as (
     where active and deferral_rate > 0
 ),
 
-rate_events as (
-    select
-        employee_id,
-        simulation_year,
-        rate_after,
-        row_number() over (
-            partition by employee_id order by simulation_year desc, event_sequence desc
-        ) as recency
+-- each employee's last rate of each year in which they have a rate event
+yearly_rates as (
+    select employee_id, simulation_year, arg_max(rate_after, event_sequence) as rate_after
     from {{ ref('fct_yearly_events') }}
     where event_type in ('enrollment', 'deferral_escalation')
+    group by employee_id, simulation_year
 ),
 
 replayed as (
@@ -29,25 +25,14 @@ replayed as (
         snapshot.employee_id,
         snapshot.is_enrolled,
         snapshot.deferral_rate,
-        census_participants.employee_id is not null
-            or exists (
-                select 1 from rate_events
-                where rate_events.employee_id = snapshot.employee_id
-                    and rate_events.simulation_year <= snapshot.simulation_year
-            ) as replayed_enrolled,
-        coalesce(
-            (
-                select rate_events.rate_after from rate_events
-                where rate_events.employee_id = snapshot.employee_id
-                    and rate_events.simulation_year <= snapshot.simulation_year
-                order by rate_events.simulation_year desc, rate_events.recency
-                limit 1
-            ),
-            census_participants.deferral_rate,
-            0
-        ) as replayed_rate
+        census_participants.employee_id is not null or latest.employee_id is not null as replayed_enrolled,
+        coalesce(latest.rate_after, census_participants.deferral_rate, 0) as replayed_rate
     from {{ ref('fct_workforce_snapshot') }} as snapshot
     left join census_participants on census_participants.employee_id = snapshot.employee_id
+    -- the latest year with a rate event up to the snapshot's year
+    asof left join yearly_rates as latest
+        on latest.employee_id = snapshot.employee_id
+        and latest.simulation_year <= snapshot.simulation_year
 )
 
 select *
