@@ -210,10 +210,18 @@ def load_seeds(config: ScenarioConfig, dbt_manifest: Any) -> list[TestOutcome]:
 
 
 def _rebuild_clean(config: ScenarioConfig, models: list[str]) -> None:
-    """A run from the first year rebuilds the scenario: drop every model table, then verify that
-    the file holds no simulated years and no row of another scenario before the first year runs."""
+    """A run from the first year rebuilds the scenario: drop every model table (and the tables of
+    models an earlier version of the project had: every table with a simulation year), then verify
+    that the file holds no simulated years and no row of another scenario before the first year runs."""
     with duckdb.connect(str(warehouse_path(config.scenario_id))) as con:
-        for model in models:
+        simulated = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.columns "
+                "where column_name = 'simulation_year' and table_schema = 'main'"
+            ).fetchall()
+        }
+        for model in sorted(set(models) | simulated):
             con.execute(f'drop table if exists main."{model}"')
         tables_with_ids = [
             row[0]

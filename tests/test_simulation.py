@@ -331,6 +331,21 @@ def test_a_rebuild_refuses_a_file_holding_another_scenarios_rows(tmp_path, write
         run_scenario(config)
 
 
+def test_a_rebuild_drops_the_tables_of_models_the_project_no_longer_has(tmp_path, write_scenario, run_scenario):
+    import duckdb
+
+    from planwise_assets.warehouse import warehouse_path
+
+    config = write_scenario("renamed", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 100)})
+    run_scenario(config)
+    with duckdb.connect(str(warehouse_path("renamed"))) as con:
+        # a model of an earlier version of the project, e.g. int_vesting before it joined int_employer_contributions
+        con.execute("create table int_vesting as select 'renamed' as scenario_id, 2025 as simulation_year")
+    run_scenario(config)
+    assert query("renamed", "select count(*) from information_schema.tables where table_name = 'int_vesting'") == [(0,)]
+    assert query("renamed", "select count(*) from fct_yearly_summary") == [(1,)]
+
+
 def test_rerunning_a_year_marks_every_later_year_of_every_model_stale(tmp_path, write_scenario, instance):
     """Dagster's stale status per partition, as the UI shows it on a partition's page.
 

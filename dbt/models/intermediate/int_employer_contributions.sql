@@ -1,11 +1,15 @@
 -- Employer match and core (non-elective) contributions, then the 415(c) annual additions
--- limit. Match: the active formula's tiers applied to the deferral rate actually
+-- limit, then vesting. Match: the active formula's tiers applied to the deferral rate actually
 -- contributed (contributions / match compensation), times match compensation; for a
 -- service-graded or points formula the band is chosen by years of service or age +
 -- service. Core: a flat or service-graded rate of plan compensation. Eligibility for each:
 -- minimum hours worked, active at year end, new hires included or not.
 -- 415(c): employee deferrals (without catch-up) + match + core may not exceed the limit;
 -- an excess reduces core first, then match (employee money is never reduced here).
+-- Then vesting: the employer balance is last year's balance plus this year's match and core
+-- (investment returns are not modelled); vesting service is whole years from hire to the last
+-- day worked and the vested share follows the scenario's schedule; a leaver forfeits the
+-- non-vested part of the employer balance.
 with
 
 people as (
@@ -16,6 +20,9 @@ people as (
         employment.hours_worked,
         employment.age,
         employment.tenure_years,
+        employment.employer_balance_at_start,
+        employment.vested_pct_at_start,
+        {{ whole_years('employment.hire_date', 'employment.last_day_worked') }} as vesting_service_years,
         contributions.employee_contribution_amount,
         contributions.catch_up_amount,
         contributions.match_compensation,
@@ -119,14 +126,44 @@ limited as (
     from amounts
     cross join (select annual_additions_limit from {{ ref('int_irs_limits') }}
                 where simulation_year = {{ var('simulation_year') }}) as limits
+),
+
+employer as (
+    select
+        limited.*,
+        -- amounts in cents, so that the employer money below adds them exactly
+        cast(greatest(0, core_before_415c - excess_415c) as decimal(14, 2)) as core_amount,
+        cast(greatest(0, match_before_415c - greatest(0, excess_415c - core_before_415c)) as decimal(14, 2))
+            as match_amount
+    from limited
+),
+
+vested as (
+    select
+        employer.*,
+        employer_balance_at_start + match_amount + core_amount as employer_money,
+        {{ vested_share('vesting_service_years') }} as vested_pct
+    from employer
 )
 
 select
     {{ scenario_columns() }},
     employee_id,
     cast(match_pct as decimal(10, 6)) as match_pct,
-    cast(greatest(0, core_before_415c - excess_415c) as decimal(14, 2)) as employer_core_amount,
-    cast(greatest(0, match_before_415c - greatest(0, excess_415c - core_before_415c)) as decimal(14, 2))
-        as employer_match_amount,
-    cast(excess_415c as decimal(14, 2)) as reduced_by_415c_amount
-from limited
+    core_amount as employer_core_amount,
+    match_amount as employer_match_amount,
+    cast(excess_415c as decimal(14, 2)) as reduced_by_415c_amount,
+    vesting_service_years,
+    vested_pct,
+    vested_pct_at_start,
+    cast(employer_money as decimal(14, 2)) as employer_money,
+    cast(round(employer_money * vested_pct, 2) as decimal(14, 2)) as vested_balance,
+    cast(
+        case when employment_status = 'terminated' then employer_money - round(employer_money * vested_pct, 2) else 0 end
+        as decimal(14, 2)
+    ) as forfeiture_amount,
+    cast(
+        case when employment_status = 'terminated' then round(employer_money * vested_pct, 2) else employer_money end
+        as decimal(14, 2)
+    ) as employer_balance
+from vested

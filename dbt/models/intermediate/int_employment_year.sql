@@ -1,6 +1,9 @@
 -- Everyone employed at some point in the year with the workforce outcome: last day worked,
 -- pay rate at the start and at year end (changing on the review date), level, age and
 -- tenure on the last day worked, and the plan state they started the year with.
+-- Plan eligibility: the later of the hire date plus the waiting period and the date the
+-- employee reaches the minimum age. Eligible this year if that date falls on or before
+-- their last day worked; an eligibility event when it falls inside this year's employment.
 with
 
 start_population as (
@@ -62,7 +65,11 @@ combined as (
         coalesce(raises.pay_after, promotions.pay_after, employed.annual_pay) as final_pay,
         coalesce(raises.effective_date, promotions.effective_date, {{ year_end() }} + 1) as pay_change_date,
         greatest(employed.hire_date, {{ year_start() }}) as first_day_worked,
-        coalesce(leavers.termination_date, {{ year_end() }}) as last_day_worked
+        coalesce(leavers.termination_date, {{ year_end() }}) as last_day_worked,
+        greatest(
+            employed.hire_date + {{ var('eligibility_waiting_period_days') }},
+            cast(employed.birth_date + to_years({{ var('eligibility_minimum_age') }}) as date)
+        ) as eligibility_date
     from employed
     left join leavers on leavers.employee_id = employed.employee_id
     left join promotions on promotions.employee_id = employed.employee_id
@@ -98,5 +105,8 @@ select
     escalation_opted_out as escalation_opted_out_at_start,
     escalation_count as escalation_count_at_start,
     employer_balance as employer_balance_at_start,
-    vested_pct as vested_pct_at_start
+    vested_pct as vested_pct_at_start,
+    eligibility_date,
+    eligibility_date <= last_day_worked as is_eligible,
+    eligibility_date between {{ year_start() }} and last_day_worked as became_eligible_this_year
 from combined

@@ -10,12 +10,9 @@
 with
 
 employment as (
-    select employment.*, eligibility.eligibility_date, eligibility.is_eligible
-    from {{ ref('int_employment_year') }} as employment
-    inner join {{ ref('int_plan_eligibility') }} as eligibility
-        on eligibility.employee_id = employment.employee_id
-        and eligibility.simulation_year = employment.simulation_year
-    where employment.simulation_year = {{ var('simulation_year') }}
+    select *
+    from {{ ref('int_employment_year') }}
+    where simulation_year = {{ var('simulation_year') }}
 ),
 
 candidates as (

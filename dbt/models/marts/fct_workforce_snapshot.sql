@@ -17,8 +17,8 @@ select
     employment.prorated_pay,
     employment.scheduled_hours,
     employment.hours_worked,
-    eligibility.is_eligible,
-    eligibility.eligibility_date,
+    employment.is_eligible,
+    employment.eligibility_date,
     participation.is_enrolled,
     participation.enrollment_date,
     participation.enrollment_source,
@@ -35,21 +35,17 @@ select
     employer.employer_match_amount,
     employer.employer_core_amount,
     employer.reduced_by_415c_amount,
-    vesting.vesting_service_years,
-    vesting.vested_pct,
-    vesting.employer_money,
-    vesting.vested_balance,
-    vesting.forfeiture_amount,
-    vesting.employer_balance
+    employer.vesting_service_years,
+    employer.vested_pct,
+    employer.employer_money,
+    employer.vested_balance,
+    employer.forfeiture_amount,
+    employer.employer_balance
 from {{ ref('int_employment_year') }} as employment
-inner join {{ ref('int_plan_eligibility') }} as eligibility
-    on eligibility.employee_id = employment.employee_id and eligibility.simulation_year = employment.simulation_year
 inner join {{ ref('int_plan_participation') }} as participation
     on participation.employee_id = employment.employee_id and participation.simulation_year = employment.simulation_year
 inner join {{ ref('int_employee_contributions') }} as contributions
     on contributions.employee_id = employment.employee_id and contributions.simulation_year = employment.simulation_year
 inner join {{ ref('int_employer_contributions') }} as employer
     on employer.employee_id = employment.employee_id and employer.simulation_year = employment.simulation_year
-inner join {{ ref('int_vesting') }} as vesting
-    on vesting.employee_id = employment.employee_id and vesting.simulation_year = employment.simulation_year
 where employment.simulation_year = {{ var('simulation_year') }}

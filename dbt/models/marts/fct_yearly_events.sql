@@ -21,7 +21,7 @@ eligibility as (
     select
         employee_id, 'eligibility', 2, eligibility_date,
         null, null, null, null, null, null, null, null
-    from {{ ref('int_plan_eligibility') }}
+    from {{ ref('int_employment_year') }}
     where simulation_year = {{ var('simulation_year') }} and became_eligible_this_year
 ),
 
@@ -69,7 +69,8 @@ employment as (
 employer_money as (
     select
         employer.employee_id, employment.last_day_worked,
-        employer.employer_match_amount, employer.employer_core_amount
+        employer.employer_match_amount, employer.employer_core_amount,
+        employer.vested_pct_at_start, employer.vested_pct, employer.forfeiture_amount
     from {{ ref('int_employer_contributions') }} as employer
     inner join employment on employment.employee_id = employer.employee_id
     where employer.simulation_year = {{ var('simulation_year') }}
@@ -91,18 +92,11 @@ core as (
     where employer_core_amount > 0
 ),
 
-vesting as (
-    select vesting.*, employment.last_day_worked
-    from {{ ref('int_vesting') }} as vesting
-    inner join employment on employment.employee_id = vesting.employee_id
-    where vesting.simulation_year = {{ var('simulation_year') }}
-),
-
 vesting_changes as (
     select
         employee_id, 'vesting_change', 9, last_day_worked,
         null, null, null, null, vested_pct_at_start, vested_pct, null, null
-    from vesting
+    from employer_money
     where vested_pct <> vested_pct_at_start
 ),
 
@@ -126,7 +120,7 @@ forfeitures as (
     select
         employee_id, 'forfeiture', 11, last_day_worked,
         null, null, null, null, null, null, forfeiture_amount, null
-    from vesting
+    from employer_money
     where forfeiture_amount > 0
 ),
 
