@@ -145,6 +145,18 @@ def test_termination_dates_come_from_the_specified_md5_draw(baseline):
         assert termination_date == dt.date(2026, 1, 1) + dt.timedelta(days=offset)
 
 
+def test_simulated_tables_are_written_in_row_groups_of_at_most_16384_rows(baseline):
+    # dbt/profiles.yml attaches the scenario's file with ROW_GROUP_SIZE 16384 (DuckDB's default
+    # is 122,880): a year's events, about 30,000 rows here, span several row groups
+    row_groups = query(
+        "baseline",
+        "select row_group_id, sum(count) from pragma_storage_info('fct_yearly_events') "
+        "where column_name = 'event_id' and segment_type <> 'VALIDITY' group by row_group_id",
+    )
+    assert len(row_groups) > 5
+    assert max(rows for _, rows in row_groups) <= 16384
+
+
 def test_prorated_pay_is_pay_times_days_worked(baseline):
     # A hire on day d of a 365-day year with no raise earns pay * (365 - d + 1) / 365.
     rows = query(
