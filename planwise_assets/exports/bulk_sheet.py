@@ -191,23 +191,21 @@ def _cell_sql(column: str, kind: str, style_id: int) -> str:
     return f"coalesce({cell}, '<c/>')"
 
 
-def _rows_sql(pending: PendingSheet, part: Slice, first_row: int, rows: int) -> str:
-    """The sheet rows `first_row ..` (Excel's numbers) holding `rows` rows of one slice."""
+def _rows_sql(pending: PendingSheet, part: Slice, rows: int) -> str:
+    """The XML of one slice's `rows` rows, in order; a row without `r` is the row after the previous.
+
+    The cells are built before the sort (DuckDB builds them on all its threads; sorting the typed
+    columns first left the projection on one thread, 0.8 against 0.45 s for 115,000 rows).
+    """
     cells = [
         _cell_sql(column, kind, style_id)
         for column, kind, style_id in zip(pending.columns, pending.kinds, pending.style_ids, strict=True)
     ]
-    # Sorted before the XML is built, so that the sort carries the typed columns rather than
-    # the (ten times larger) XML text; the projection above the sort keeps its order.
     return f"""
-        with numbered as (
-            select *, row_number() over (order by {part.order_by}) - {part.offset} + {first_row - 1} as __excel_row
-            from ({part.source})
-            qualify __excel_row between {first_row} and {first_row + rows - 1}
-            order by __excel_row
-        )
-        select __excel_row, '<row r="' || __excel_row || '">' || concat({", ".join(cells)}) || '</row>'
-        from numbered
+        select '<row>' || concat({", ".join(cells)}) || '</row>'
+        from ({part.source})
+        order by {part.order_by}
+        limit {rows} offset {part.offset}
     """
 
 
@@ -235,16 +233,10 @@ def _joined(text: pa.Array) -> memoryview:
 
 
 def _sheet_rows(con: duckdb.DuckDBPyConnection, sheet: PendingSheet) -> Iterator[memoryview]:
-    """The XML of a bulk sheet's rows after the header, in batches, checked to be in order."""
-    expected_row = 2
+    """The XML of a bulk sheet's rows after the header, in batches."""
     for part, rows in zip(sheet.sheet.slices, sheet.slice_rows, strict=True):
-        for batch in con.sql(_rows_sql(sheet, part, expected_row, rows)).to_arrow_reader(ROWS_PER_BATCH):
-            # Excel refuses a sheet whose rows are out of order
-            numbers = batch.column(0)
-            if batch.num_rows and numbers != pa.array(range(expected_row, expected_row + batch.num_rows), numbers.type):
-                raise RuntimeError(f"{sheet.sheet.title}: rows came out of order from row {expected_row}")
-            expected_row += batch.num_rows
-            yield _joined(batch.column(1))
+        for batch in con.sql(_rows_sql(sheet, part, rows)).to_arrow_reader(ROWS_PER_BATCH):
+            yield _joined(batch.column(0))
 
 
 def _read_ahead(batches: Iterator[memoryview], depth: int = 4) -> Iterator[memoryview]:
