@@ -173,6 +173,22 @@ def test_the_seed_files_validate_and_s3_changes_only_the_match(tmp_path):
     assert valid["s1_aip_new_hires"].config.enrollment.auto_enrollment.scope == "new_hires_only"
 
 
+def test_the_installed_command_exits_with_mains_status(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _write(tmp_path, "bad.yaml", VALID.replace("2026", "2024") % "bad")
+    command = Path(sys.executable).parent / "planwise"
+    failed = subprocess.run([command, "validate", "--scenarios-dir", str(tmp_path)], capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert "end_year 2024 is before start_year 2025" in failed.stdout
+    (tmp_path / "bad.yaml").unlink()
+    _write(tmp_path, "good.yaml", VALID % "good")
+    passed = subprocess.run([command, "validate", "--scenarios-dir", str(tmp_path)], capture_output=True, text=True)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
 def test_validate_command_prints_one_line_per_problem_and_exits_1(tmp_path, capsys):
     from planwise_assets.cli import main
 
