@@ -168,13 +168,13 @@ def parse_project(write_manifest: bool = True) -> Any:
     return result.result
 
 
-def _manifest_is_current() -> bool:
-    return MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= _project_mtime()
+def _manifest_is_current(project_mtime: float) -> bool:
+    return MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= project_mtime
 
 
 @functools.lru_cache(maxsize=1)
 def _parsed_at(project_mtime: float) -> Any:
-    return parse_project(write_manifest=not _manifest_is_current())
+    return parse_project(write_manifest=not _manifest_is_current(project_mtime))
 
 
 def parsed_manifest() -> Any:
@@ -185,7 +185,7 @@ def parsed_manifest() -> Any:
 @functools.cache
 def manifest_path() -> Path:
     """manifest.json, re-parsed only when a project file is newer than it."""
-    if not _manifest_is_current():
+    if not _manifest_is_current(_project_mtime()):
         parse_project()
     return MANIFEST_PATH
 
