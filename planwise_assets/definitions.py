@@ -1,37 +1,48 @@
-"""Assembles PlanWise's Dagster definitions; the pieces live in their own modules."""
+"""Assembles PlanWise's Dagster definitions from its domains (planwise_assets/defs/); no logic here.
 
-from dagster import AssetSelection, Definitions, define_asset_job
+Loading them reads the dbt manifest (the simulation's asset specs come from it), so they are
+built when Dagster, a test or the client asks for them, never when a module is imported.
+"""
 
-from planwise_assets.census_asset import census
-from planwise_assets.dbt_assets import load_assumptions, simulate_workforce
-from planwise_assets.exports.assets import comparison_report, scenario_workbook
-from planwise_assets.io_manager import ScenarioWarehouseIOManager
-from planwise_assets.resources import ScenarioStore
-from planwise_assets.scenario_assets import scenario_overrides, scenario_parameters
-from planwise_assets.sensors import build_scenario_files_sensor
-from planwise_assets.year_end_state import year_end_state
+import functools
 
-load_scenario_inputs = define_asset_job(
-    "load_scenario_inputs",
-    AssetSelection.assets(census, scenario_parameters, scenario_overrides, load_assumptions),
-)
-simulate_workforce_job = define_asset_job("simulate_workforce_job", AssetSelection.assets(simulate_workforce))
+import dagster as dg
 
-defs = Definitions(
-    assets=[
-        census,
-        scenario_parameters,
-        scenario_overrides,
-        load_assumptions,
-        year_end_state,
-        simulate_workforce,
-        scenario_workbook,
-        comparison_report,
-    ],
-    jobs=[load_scenario_inputs, simulate_workforce_job],
-    sensors=[build_scenario_files_sensor(load_scenario_inputs, simulate_workforce_job)],
-    resources={
-        "scenarios": ScenarioStore(),
-        "warehouse_io_manager": ScenarioWarehouseIOManager(),
-    },
-)
+from planwise_assets.defs.census.assets import census
+from planwise_assets.defs.exports.assets import comparison_report, scenario_workbook
+from planwise_assets.defs.exports.resources import ExportsFolder
+from planwise_assets.defs.jobs import SCENARIO_JOBS
+from planwise_assets.defs.scenarios.assets import scenario_overrides, scenario_parameters
+from planwise_assets.defs.scenarios.io_manager import ScenarioWarehouseIOManager
+from planwise_assets.defs.scenarios.resources import ScenarioFolder
+from planwise_assets.defs.scenarios.sensors import scenario_files_sensor
+from planwise_assets.defs.simulation.assets import simulation_assets
+from planwise_assets.defs.simulation.year_end_state import year_end_state
+
+
+@dg.definitions
+@functools.cache
+def defs() -> dg.Definitions:
+    load_assumptions, simulate_workforce = simulation_assets()
+    return dg.Definitions(
+        assets=[
+            scenario_parameters,
+            scenario_overrides,
+            census,
+            load_assumptions,
+            year_end_state,
+            simulate_workforce,
+            scenario_workbook,
+            comparison_report,
+        ],
+        jobs=SCENARIO_JOBS,
+        sensors=[scenario_files_sensor],
+        resources={
+            "scenarios": ScenarioFolder(),
+            "exports": ExportsFolder(),
+            "warehouse_io_manager": ScenarioWarehouseIOManager(),
+        },
+        # every step in the run's own process: a step's work is seconds, a step process's start-up
+        # about two, and the run reads its scenario files once
+        executor=dg.in_process_executor,
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from dagster import AssetRecordsFilter
 
 from tests.conftest import baseline_document
 
@@ -37,7 +38,7 @@ def batch_folder(planwise_home) -> Path:
 
 @pytest.fixture(scope="module")
 def first_batch(batch_folder, planwise_home, monkeypatch_module):
-    from planwise_assets.cli import main
+    from planwise_assets.client.cli import main
 
     output = planwise_home / "batch_out"
     code = main(["--log-format", "json", "batch", "--scenarios-dir", str(batch_folder), "--output-dir", str(output)])
@@ -70,8 +71,27 @@ def test_each_scenario_has_its_outputs_and_the_batch_a_comparison(first_batch):
     assert (batch_dir / "comparison_report.xlsx").exists()
 
 
+def test_every_batch_output_is_a_materialization_the_ui_shows(first_batch, instance):
+    from dagster import AssetKey
+
+    _, batch_dir = first_batch
+    summary = json.loads((batch_dir / "batch_summary.json").read_text())
+    for scenario_id in ("baseline", "richer_match"):
+        entry = next(e for e in summary["scenarios"] if e["scenario_id"] == scenario_id)
+        (record,) = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=AssetKey("scenario_workbook"), asset_partitions=[scenario_id]), limit=1
+        ).records
+        assert record.run_id == entry["run_ids"][-1]
+        files = record.asset_materialization.metadata["files"].value
+        assert sorted(files) == sorted(entry["outputs"])
+        assert all(Path(f).parent == batch_dir / scenario_id for f in files)
+    (comparison,) = instance.fetch_materializations(AssetKey("comparison_report"), limit=1).records
+    assert sorted(comparison.asset_materialization.metadata["files"].value) == sorted(summary["comparison"])
+    assert comparison.asset_materialization.metadata["scenarios"].value == "baseline, richer_match"
+
+
 def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, planwise_home, capsys):
-    from planwise_assets.cli import main
+    from planwise_assets.client.cli import main
 
     main(
         [
@@ -98,13 +118,13 @@ def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, 
 
 
 def test_resume_reruns_only_what_failed_and_backs_up_before_rebuilding(first_batch, batch_folder, planwise_home):
-    from planwise_assets.cli import main
+    from planwise_assets.client.cli import main
 
     _, batch_dir = first_batch
     census = planwise_home / "batch_scenarios" / "missing.csv"
     import datetime as dt
 
-    from planwise_assets.census import generate_census, write_census
+    from planwise_assets.lib.census import generate_census, write_census
 
     write_census(generate_census(200, 3, dt.date(2024, 12, 31)), census)
     before = json.loads((batch_dir / "batch_summary.json").read_text())
@@ -119,8 +139,8 @@ def test_resume_reruns_only_what_failed_and_backs_up_before_rebuilding(first_bat
 
 
 def test_clean_removes_the_scenario_databases_after_their_exports(batch_folder, planwise_home):
-    from planwise_assets.cli import main
-    from planwise_assets.warehouse import warehouse_path
+    from planwise_assets.client.cli import main
+    from planwise_assets.lib.data_root import warehouse_path
 
     output = planwise_home / "clean_out"
     assert (
@@ -146,7 +166,7 @@ def test_clean_removes_the_scenario_databases_after_their_exports(batch_folder, 
 
 
 def test_status_lists_states_years_and_errors(batch_folder, planwise_home, first_batch, instance):
-    from planwise_assets.status import scenario_statuses
+    from planwise_assets.client.status import scenario_statuses
 
     statuses = {s.scenario_id: s for s in scenario_statuses(instance, batch_folder)}
     assert statuses["typo"].state == "invalid" and "simulaton" in statuses["typo"].last_error
@@ -154,7 +174,7 @@ def test_status_lists_states_years_and_errors(batch_folder, planwise_home, first
 
 
 def test_python_api_runs_years_and_reports_metrics_and_timings(batch_folder):
-    from planwise_assets.api import run_multi_year, run_year
+    from planwise_assets.client.api import run_multi_year, run_year
 
     report = run_multi_year(batch_folder / "richer_match.yaml", 2025, 2026)
     assert (report.scenario_id, [y.year for y in report.years]) == ("richer_match", [2025, 2026])
@@ -173,9 +193,9 @@ def test_python_api_runs_years_and_reports_metrics_and_timings(batch_folder):
 def test_cancel_stops_a_run_not_yet_started_and_status_says_cancelled(batch_folder, instance):
     from dagster import DagsterRun, DagsterRunStatus
 
-    from planwise_assets.batch import SCENARIO_TAG
-    from planwise_assets.scenarios import validate_folder
-    from planwise_assets.status import cancel_scenario, scenario_statuses
+    from planwise_assets.client.runs import SCENARIO_TAG
+    from planwise_assets.client.status import cancel_scenario, scenario_statuses
+    from planwise_assets.lib.scenario_files import validate_folder
 
     config = validate_folder(batch_folder)[0]["baseline"].config
     run = instance.add_run(
@@ -191,10 +211,10 @@ def test_cancel_stops_a_run_not_yet_started_and_status_says_cancelled(batch_fold
 
 def test_cancel_finds_the_ui_backfill_run_of_one_year(batch_folder, instance):
     from dagster import DagsterRun, DagsterRunStatus
-    from dagster._core.storage.tags import PARTITION_NAME_TAG, get_multidimensional_partition_tag
 
-    from planwise_assets.scenarios import validate_folder
-    from planwise_assets.status import cancel_scenario
+    from planwise_assets.client.status import cancel_scenario
+    from planwise_assets.dagster_private import PARTITION_NAME_TAG, get_multidimensional_partition_tag
+    from planwise_assets.lib.scenario_files import validate_folder
 
     config = validate_folder(batch_folder)[0]["richer_match"].config
     # the tags Dagster puts on a backfill run of the partition richer_match|2026

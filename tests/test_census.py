@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from planwise_assets.census import (
+from planwise_assets.lib.census import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     file_sha256,
@@ -21,7 +21,7 @@ from planwise_assets.census import (
     read_census,
     write_census,
 )
-from planwise_assets.errors import CensusError
+from planwise_assets.lib.errors import CensusError
 
 CENSUS_DATE = dt.date(2024, 12, 31)
 HEADER = "employee_id,birth_date,hire_date,annual_pay"

@@ -29,7 +29,7 @@ def _census(tmp_path: Path, name: str, rows: list[str]) -> str:
 
 
 def _merge(*documents: dict) -> dict:
-    from planwise_assets.scenarios import deep_merge
+    from planwise_assets.lib.scenario_files import deep_merge
 
     merged: dict = {}
     for document in documents:
@@ -220,18 +220,18 @@ def test_all_eligible_enrolls_every_non_participant_at_the_default_rate_or_opt_o
     ]
 
 
-def test_plan_checks_fail_on_tampered_data(limits_scenario):
+def test_plan_checks_fail_on_tampered_data(limits_scenario, scenarios_dir):
     """Each DC-plan check can fail: break the data the way each one guards against."""
     import shutil
 
     import duckdb
 
-    from planwise_assets.dbt_project import dbt_vars, parsed_manifest
-    from planwise_assets.resources import ScenarioStore
-    from planwise_assets.simulation import _InProcessDbt, _outcomes, release_warehouse
-    from planwise_assets.warehouse import warehouse_path
+    from planwise_assets.defs.scenarios.resources import ScenarioFolder
+    from planwise_assets.defs.simulation.dbt_project import dbt_vars, parsed_manifest
+    from planwise_assets.defs.simulation.runner import _InProcessDbt, _outcomes, release_warehouse
+    from planwise_assets.lib.data_root import warehouse_path
 
-    config = ScenarioStore().load(limits_scenario)
+    config = ScenarioFolder(path=str(scenarios_dir)).load(limits_scenario)
     shutil.copy(warehouse_path(limits_scenario), warehouse_path(limits_scenario).with_name("scratch.duckdb"))
     with duckdb.connect(str(warehouse_path(limits_scenario))) as con:
         con.execute("update fct_workforce_snapshot set employee_contribution_amount = 40000 where employee_id = 'A55'")

@@ -29,7 +29,7 @@ import duckdb
 import pytest
 import yaml
 
-from planwise_assets.instance import DAGSTER_YAML
+from planwise_assets.dagster_home.instance import dagster_yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "baseline"
@@ -195,7 +195,7 @@ def _dagster_dev(tmp_path: Path, scenarios_dir: Path) -> Iterator[DagsterDev]:
     planwise_home = tmp_path / "planwise_home"
     dagster_home = planwise_home / "dagster_home"
     dagster_home.mkdir(parents=True)
-    (dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
+    (dagster_home / "dagster.yaml").write_text(dagster_yaml(dagster_home))
     env = {
         **os.environ,
         "PLANWISE_HOME": str(planwise_home),
@@ -286,7 +286,7 @@ def _asset_groups(dev: DagsterDev) -> AssetGroups:
 
 def _stop_scenario_sensor(dev: DagsterDev, repository: dict[str, str]) -> None:
     """Turn the scenarios-folder sensor off, as a user would with its toggle in the UI."""
-    from planwise_assets.sensors import SENSOR_NAME
+    from planwise_assets.defs.scenarios.sensors import SENSOR_NAME
 
     selector = {**repository, "sensorName": SENSOR_NAME}
     sensor = dev.graphql(

@@ -13,9 +13,9 @@ from dagster import AssetKey, AssetMaterialization, DagsterInstance, asset, mate
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from planwise_assets.instance import DAGSTER_YAML
+    from planwise_assets.dagster_home.instance import dagster_yaml
 
-    (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
+    (tmp_path / "dagster.yaml").write_text(dagster_yaml(tmp_path))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     return tmp_path
 
@@ -26,7 +26,7 @@ def counted() -> None:
 
 
 def test_the_planwise_instance_stores_events_in_dagsters_default_files(home: Path) -> None:
-    from planwise_assets.event_log import PooledSqliteEventLogStorage
+    from planwise_assets.dagster_home.event_log import PooledSqliteEventLogStorage
 
     with DagsterInstance.get() as instance:
         assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
@@ -61,7 +61,7 @@ def test_another_process_reads_what_was_stored(home: Path) -> None:
 
 
 def test_many_runs_keep_a_bounded_number_of_open_databases(home: Path) -> None:
-    from planwise_assets.event_log import ENGINES_KEPT
+    from planwise_assets.dagster_home.event_log import ENGINES_KEPT
 
     with DagsterInstance.get() as instance:
         runs = [materialize([counted], instance=instance).run_id for _ in range(ENGINES_KEPT + 2)]

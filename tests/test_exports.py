@@ -28,6 +28,7 @@ YEARS = [2025, 2026]
 CHART_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 GREEN, RED, PLAIN = "00C6EFCE", "00FFC7CE", "00000000"
+SIMULATION_RUNS: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -49,20 +50,24 @@ def configs(tmp_path_factory, write_scenario, run_scenario) -> dict[str, Any]:
         ),
     }
     for config in configs.values():
-        run_scenario(config)
+        SIMULATION_RUNS[config.scenario_id] = run_scenario(config)[-1]
     return configs
 
 
 @pytest.fixture(scope="module")
-def workbook_runs(configs, instance) -> dict[str, Any]:
+def workbook_runs(configs, instance, scenarios_dir) -> dict[str, Any]:
     """scenario_workbook materialized for each scenario partition; returns each run's result."""
-    from planwise_assets.exports.assets import scenario_workbook
-    from planwise_assets.resources import ScenarioStore
+    from planwise_assets.defs.exports.assets import scenario_workbook
+    from planwise_assets.defs.exports.resources import ExportsFolder
+    from planwise_assets.defs.scenarios.resources import ScenarioFolder
 
     results = {}
     for scenario_id in COMPARED:
         result = materialize(
-            [scenario_workbook], partition_key=scenario_id, instance=instance, resources={"scenarios": ScenarioStore()}
+            [scenario_workbook],
+            partition_key=scenario_id,
+            instance=instance,
+            resources={"scenarios": ScenarioFolder(path=str(scenarios_dir)), "exports": ExportsFolder()},
         )
         assert result.success
         results[scenario_id] = result
@@ -70,14 +75,15 @@ def workbook_runs(configs, instance) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def comparison_run(workbook_runs, instance):
-    from planwise_assets.exports.assets import comparison_report
-    from planwise_assets.resources import ScenarioStore
+def comparison_run(workbook_runs, instance, scenarios_dir):
+    from planwise_assets.defs.exports.assets import comparison_report
+    from planwise_assets.defs.exports.resources import ExportsFolder
+    from planwise_assets.defs.scenarios.resources import ScenarioFolder
 
     result = materialize(
         [comparison_report],
         instance=instance,
-        resources={"scenarios": ScenarioStore()},
+        resources={"scenarios": ScenarioFolder(path=str(scenarios_dir)), "exports": ExportsFolder()},
         run_config={"ops": {"comparison_report": {"config": {"baseline_scenario": BASE}}}},
     )
     assert result.success
@@ -95,7 +101,7 @@ def base_workbook(workbook_runs, planwise_home):
 
 @pytest.fixture(scope="module")
 def comparison_workbook(comparison_run, planwise_home):
-    return load_workbook(_exports(planwise_home, "comparison") / "comparison_report.xlsx")
+    return load_workbook(planwise_home / "exports" / "comparison_report.xlsx")
 
 
 def _rows(ws, min_row: int = 2) -> list[tuple]:
@@ -128,7 +134,7 @@ def _assert_rows_equal(sheet_rows: list[tuple], db_rows: list[tuple]) -> None:
 
 
 def _db_table(scenario_id: str, table: str, order_by: str) -> tuple[list[str], list[tuple]]:
-    from planwise_assets.warehouse import warehouse_path
+    from planwise_assets.lib.data_root import warehouse_path
 
     with duckdb.connect(str(warehouse_path(scenario_id)), read_only=True) as con:
         relation = con.sql(f"select * exclude (scenario_id, plan_design_id) from {table} order by {order_by}")
@@ -140,17 +146,18 @@ def _db_table(scenario_id: str, table: str, order_by: str) -> tuple[list[str], l
 # --------------------------------------------------------------------------------------------
 
 
-def test_scenario_workbook_depends_on_every_model_for_all_years_of_its_scenario():
+def test_scenario_workbook_depends_on_the_marts_it_reads_for_all_years_of_its_scenario():
     from dagster import MultiToSingleDimensionPartitionMapping
 
-    from planwise_assets.dbt_assets import model_specs
     from planwise_assets.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     node = graph.get(AssetKey("scenario_workbook"))
-    assert {spec.key for spec in model_specs} <= set(node.parent_keys)
-    mapping = graph.get_partition_mapping(AssetKey("scenario_workbook"), AssetKey("fct_yearly_summary"))
-    assert mapping == MultiToSingleDimensionPartitionMapping(partition_dimension_name="scenario")
+    marts = {AssetKey(name) for name in ("fct_yearly_summary", "fct_workforce_snapshot", "fct_yearly_events")}
+    assert set(node.parent_keys) == marts
+    for mart in marts:
+        mapping = graph.get_partition_mapping(AssetKey("scenario_workbook"), mart)
+        assert mapping == MultiToSingleDimensionPartitionMapping(partition_dimension_name="scenario")
     assert AssetKey("scenario_workbook") in graph.get(AssetKey("comparison_report")).parent_keys
 
 
@@ -263,13 +270,13 @@ def test_assumptions_list_every_resolved_parameter_by_dotted_key(configs, base_w
     assert rows["enrollment.auto_enrollment.enabled"] is False
     assert rows["employer_match.active_formula"] == "simple_match"
     assert rows["census.path"] == str(configs[BASE].census.path)
-    from planwise_assets.scenarios import flatten
+    from planwise_assets.lib.scenario_files import flatten
 
     assert set(rows) == set(flatten(configs[BASE].model_dump(mode="json")))
 
 
 def test_metadata_names_scenario_census_code_and_dagster_run(configs, workbook_runs, base_workbook, planwise_home):
-    from planwise_assets.census import file_sha256
+    from planwise_assets.lib.census import file_sha256
 
     fields = dict(_rows(base_workbook["Metadata"]))
     run = workbook_runs[BASE]
@@ -278,7 +285,7 @@ def test_metadata_names_scenario_census_code_and_dagster_run(configs, workbook_r
     assert fields["random_seed"] == 42
     assert fields["years"] == "2025-2026"
     assert fields["census_sha256"] == file_sha256(Path(configs[BASE].census.path))
-    assert fields["dagster_run_id"] == run.run_id
+    assert fields["simulation_run_id"] == SIMULATION_RUNS[BASE]
     assert re.fullmatch(r"git [0-9a-f]{4,}.*|planwise .+", fields["code_version"])
     assert dt.datetime.fromisoformat(fields["created_at"]).utcoffset() == dt.timedelta(0)
     assert 0 < fields["export_seconds"] < 30
@@ -301,7 +308,7 @@ def test_summary_csv_twin_is_fct_yearly_summary(workbook_runs, planwise_home):
 
 
 def test_snapshot_splits_into_one_sheet_per_year_past_the_row_limit(configs, tmp_path):
-    from planwise_assets.exports import write_scenario_outputs
+    from planwise_assets.defs.exports.scenario_workbook import write_scenario_outputs
 
     rows_by_year = dict(query(BASE, "select simulation_year, count(*) from fct_workforce_snapshot group by all"))
     limit = max(rows_by_year.values()) + 1  # each year fits on a sheet with its header, all years do not
@@ -317,7 +324,7 @@ def test_snapshot_splits_into_one_sheet_per_year_past_the_row_limit(configs, tmp
 
 
 def test_a_year_longer_than_a_sheet_continues_on_numbered_sheets():
-    from planwise_assets.exports.scenario_workbook import SnapshotSheet, plan_snapshot_sheets
+    from planwise_assets.defs.exports.scenario_workbook import SnapshotSheet, plan_snapshot_sheets
 
     # a 6-row sheet holds 5 data rows under its header
     assert plan_snapshot_sheets({2025: 2, 2026: 3}, row_limit=6) == [SnapshotSheet("Workforce_Snapshot", None, 0, 5)]
@@ -331,8 +338,8 @@ def test_a_year_longer_than_a_sheet_continues_on_numbered_sheets():
 
 def test_override_register_and_empty_cost_columns(configs, write_scenario, tmp_path):
     """A scenario file whose employer_core is empty and which records its overrides (as a later issue will)."""
-    from planwise_assets.exports import write_scenario_outputs
-    from planwise_assets.warehouse import warehouse_path
+    from planwise_assets.defs.exports.scenario_workbook import write_scenario_outputs
+    from planwise_assets.lib.data_root import warehouse_path
 
     census = {"path": str(configs[BASE].census.path)}
     config = write_scenario("exp_register", simulation={"end_year": 2026}, census=census)
@@ -356,7 +363,8 @@ def test_override_register_and_empty_cost_columns(configs, write_scenario, tmp_p
 
 
 def test_export_of_a_scenario_never_simulated_names_what_to_do(write_scenario, tmp_path):
-    from planwise_assets.exports import ExportError, write_scenario_outputs
+    from planwise_assets.defs.exports.scenario_workbook import write_scenario_outputs
+    from planwise_assets.defs.exports.sources import ExportError
 
     config = write_scenario("exp_not_simulated")
     with pytest.raises(ExportError, match="simulate the scenario"):
@@ -373,9 +381,9 @@ def _final_year_values(scenario_id: str) -> dict[str, Any]:
     return dict(zip(columns, rows[-1], strict=True))
 
 
-def test_comparison_outputs_are_written_under_exports_comparison(comparison_run, planwise_home):
-    folder = _exports(planwise_home, "comparison")
-    assert sorted(p.name for p in folder.iterdir()) == [
+def test_comparison_outputs_are_written_in_the_exports_folder_beside_the_scenarios(comparison_run, planwise_home):
+    folder = planwise_home / "exports"
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [
         "comparison_metadata.json",
         "comparison_report.xlsx",
         "comparison_summary.csv",
@@ -473,7 +481,7 @@ def _chart_series(path: Path) -> list[list[str]]:
 
 
 def test_charts_draw_one_line_per_scenario_for_the_key_metrics(comparison_run, comparison_workbook, planwise_home):
-    charts = _chart_series(_exports(planwise_home, "comparison") / "comparison_report.xlsx")
+    charts = _chart_series(planwise_home / "exports" / "comparison_report.xlsx")
     charted = [
         "active_headcount_end",
         "total_prorated_pay",
@@ -499,7 +507,7 @@ def test_parameters_sheet_shows_only_parameters_that_differ(comparison_workbook)
 
 
 def test_comparison_csv_has_every_scenario_year_and_metric_with_differences(comparison_run, planwise_home):
-    with (_exports(planwise_home, "comparison") / "comparison_summary.csv").open() as handle:
+    with (planwise_home / "exports" / "comparison_summary.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     finals = {s: _final_year_values(s) for s in COMPARED}
     row = next(r for r in rows if (r["scenario_id"], r["simulation_year"], r["metric"]) == (AUTO, "2026", "hires"))
@@ -511,7 +519,8 @@ def test_comparison_csv_has_every_scenario_year_and_metric_with_differences(comp
 
 
 def test_comparison_needs_the_baseline_among_the_compared_scenarios(configs, tmp_path):
-    from planwise_assets.exports import ExportError, write_comparison_outputs
+    from planwise_assets.defs.exports.comparison import write_comparison_outputs
+    from planwise_assets.defs.exports.sources import ExportError
 
     with pytest.raises(ExportError, match=r"'baseline' is not among the compared scenarios \(exp_auto\)"):
         write_comparison_outputs([configs[AUTO]], tmp_path, "baseline", None)
@@ -547,7 +556,7 @@ def soffice() -> str:
 def test_libreoffice_opens_both_workbooks_and_keeps_the_charts(soffice, comparison_run, planwise_home, tmp_path):
     workbooks = [
         _exports(planwise_home, BASE) / f"{BASE}_results.xlsx",
-        _exports(planwise_home, "comparison") / "comparison_report.xlsx",
+        planwise_home / "exports" / "comparison_report.xlsx",
     ]
     converted = subprocess.run(
         [
@@ -592,7 +601,7 @@ def test_libreoffice_opens_both_workbooks_and_keeps_the_charts(soffice, comparis
 def _bulk_workbook(tmp_path: Path, source: str) -> Path:
     from openpyxl import Workbook
 
-    from planwise_assets.exports.bulk_sheet import (
+    from planwise_assets.defs.exports.bulk_sheet import (
         BulkSheet,
         Slice,
         add_bulk_sheet,
@@ -635,7 +644,7 @@ def test_bulk_sheet_cells_land_in_their_columns_with_nulls_spaces_and_markup(tmp
 def test_rows_read_ahead_arrive_in_order_and_an_error_reaches_the_writer():
     import threading
 
-    from planwise_assets.exports.bulk_sheet import _read_ahead
+    from planwise_assets.defs.exports.bulk_sheet import _read_ahead
 
     def batches(fail_at: int | None):
         for number in range(50):

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from planwise_assets.dbt_project import DBT_PROJECT_DIR, dbt_vars
-from planwise_assets.scenarios import ScenarioConfig, deep_merge, flatten
+from planwise_assets.defs.simulation.dbt_project import DBT_PROJECT_DIR, dbt_vars
+from planwise_assets.lib.scenario_config import ScenarioConfig
+from planwise_assets.lib.scenario_files import deep_merge, flatten
 
 BASE = {
     "scenario": {"name": "params"},
@@ -119,9 +120,9 @@ def family_inputs(tmp_path_factory) -> Path:
     """A warehouse file with a 300-employee census and the seeds loaded, copied for each variant."""
     import duckdb
 
-    from planwise_assets.census import generate_census
-    from planwise_assets.dbt_project import parsed_manifest
-    from planwise_assets.simulation import load_seeds
+    from planwise_assets.defs.simulation.dbt_project import parsed_manifest
+    from planwise_assets.defs.simulation.runner import load_seeds
+    from planwise_assets.lib.census import generate_census
 
     folder = tmp_path_factory.mktemp("families")
     monkeypatch = pytest.MonkeyPatch()
@@ -144,9 +145,9 @@ def _simulate_summary(inputs: Path, name: str, document: dict, metric: str) -> l
     """Simulate a copy of the inputs as scenario `name` with dbt (the Dagster path is tested elsewhere)."""
     import shutil
 
-    from planwise_assets.dbt_assets import table_models
-    from planwise_assets.dbt_project import parsed_manifest
-    from planwise_assets.simulation import simulate
+    from planwise_assets.defs.simulation.assets import dbt_asset_specs
+    from planwise_assets.defs.simulation.dbt_project import parsed_manifest
+    from planwise_assets.defs.simulation.runner import simulate
     from tests.conftest import query
 
     config = ScenarioConfig.model_validate(deep_merge(deep_merge(BASE, {"scenario": {"name": name}}), document))
@@ -154,7 +155,7 @@ def _simulate_summary(inputs: Path, name: str, document: dict, metric: str) -> l
     monkeypatch.setenv("PLANWISE_HOME", str(inputs.parent.parent))
     try:
         shutil.copy(inputs, inputs.with_name(f"{name}.duckdb"))
-        simulate(config, config.years, parsed_manifest(), table_models)
+        simulate(config, config.years, parsed_manifest(), dbt_asset_specs().table_models)
         table, column = metric.split(".") if "." in metric else ("fct_yearly_summary", metric)
         return query(name, f"select simulation_year, {column} from {table} order by 1")
     finally:
@@ -171,7 +172,7 @@ def test_changing_a_parameter_family_changes_the_simulation(family, family_input
 
 
 def test_census_settings_reach_the_census_asset(tmp_path, monkeypatch):
-    from planwise_assets.census_asset import census_file
+    from planwise_assets.lib.census import census_file
 
     monkeypatch.setenv("PLANWISE_HOME", str(tmp_path))
     default = ScenarioConfig.model_validate(BASE)

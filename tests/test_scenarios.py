@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from planwise_assets.errors import ScenarioFileError, UnsafeScenarioName
-from planwise_assets.scenarios import load_scenario, validate_scenario_id
-from planwise_assets.warehouse import warehouse_path
+from planwise_assets.lib.data_root import warehouse_path
+from planwise_assets.lib.errors import ScenarioFileError, UnsafeScenarioName
+from planwise_assets.lib.scenario_files import load_scenario_file
+from planwise_assets.lib.scenario_id import validate_scenario_id
 
 
 @pytest.mark.parametrize("name", ["baseline", "s1_aip_new_hires", "a" * 64])
@@ -29,7 +30,7 @@ def test_scenario_file_with_unsafe_name_names_the_file_and_key(tmp_path):
         "simulation: {start_year: 2025, end_year: 2026, random_seed: 1, target_growth_rate: 0}\n"
     )
     with pytest.raises(ScenarioFileError, match=r"bad\.yaml: scenario\.name"):
-        load_scenario(path)
+        load_scenario_file(path)
 
 
 def test_end_year_before_start_year_is_an_error(tmp_path):
@@ -39,7 +40,7 @@ def test_end_year_before_start_year_is_an_error(tmp_path):
         "simulation: {start_year: 2026, end_year: 2025, random_seed: 1, target_growth_rate: 0}\n"
     )
     with pytest.raises(ScenarioFileError, match="end_year 2025 is before start_year 2026"):
-        load_scenario(path)
+        load_scenario_file(path)
 
 
 def test_unknown_key_is_an_error_naming_it(tmp_path):
@@ -49,7 +50,7 @@ def test_unknown_key_is_an_error_naming_it(tmp_path):
         "simulation: {start_year: 2025, end_year: 2025, random_seed: 1, target_growth_rate: 0, growth: 1}\n"
     )
     with pytest.raises(ScenarioFileError, match=r"typo\.yaml: simulation\.growth"):
-        load_scenario(path)
+        load_scenario_file(path)
 
 
 def test_rate_out_of_range_is_an_error(tmp_path):
@@ -60,13 +61,13 @@ def test_rate_out_of_range_is_an_error(tmp_path):
         "workforce: {total_termination_rate: 1.5}\n"
     )
     with pytest.raises(ScenarioFileError, match=r"workforce\.total_termination_rate"):
-        load_scenario(path)
+        load_scenario_file(path)
 
 
 def test_the_repository_baseline_loads():
-    from planwise_assets.warehouse import REPO_ROOT
+    from planwise_assets.lib.data_root import REPO_ROOT
 
-    config = load_scenario(REPO_ROOT / "scenarios" / "simulation_baseline.yaml")
+    config = load_scenario_file(REPO_ROOT / "scenarios" / "simulation_baseline.yaml").config
     assert (config.scenario_id, config.years) == ("baseline", [2025, 2026, 2027, 2028, 2029])
 
 
@@ -93,18 +94,18 @@ VALID = (
 def test_malformed_files_give_one_clear_error(tmp_path, text, expected):
     path = _write(tmp_path, "broken.yaml", text)
     with pytest.raises(ScenarioFileError, match=expected) as error:
-        load_scenario(path)
+        load_scenario_file(path)
     assert str(path) in str(error.value)
 
 
 def test_a_file_over_one_mebibyte_is_refused_unread(tmp_path):
     path = _write(tmp_path, "huge.yaml", VALID % "huge" + "# " + "x" * (1024 * 1024) + "\n")
     with pytest.raises(ScenarioFileError, match="more than the 1 MiB"):
-        load_scenario(path)
+        load_scenario_file(path)
 
 
 def test_inheritance_deep_merges_and_records_overrides_with_reasons(tmp_path):
-    from planwise_assets.scenarios import load_scenario_file
+    from planwise_assets.lib.scenario_files import load_scenario_file
 
     _write(
         tmp_path, "base.yaml", VALID % "base" + "workforce: {total_termination_rate: 0.1, promotion_base_rate: 0.05}\n"
@@ -133,11 +134,11 @@ def test_a_cycle_of_base_configs_is_an_error(tmp_path):
     _write(tmp_path, "a.yaml", "base_config: b.yaml\n" + VALID % "a")
     _write(tmp_path, "b.yaml", "base_config: a.yaml\n" + VALID % "b")
     with pytest.raises(ScenarioFileError, match=r"base_config: cycle a.yaml -> b.yaml -> a.yaml"):
-        load_scenario(tmp_path / "a.yaml")
+        load_scenario_file(tmp_path / "a.yaml")
 
 
 def test_a_missing_base_or_one_outside_the_scenarios_folder_is_an_error(tmp_path):
-    from planwise_assets.scenarios import load_scenario_file
+    from planwise_assets.lib.scenario_files import load_scenario_file
 
     folder = tmp_path / "scenarios"
     folder.mkdir()
@@ -151,7 +152,7 @@ def test_a_missing_base_or_one_outside_the_scenarios_folder_is_an_error(tmp_path
 
 
 def test_one_invalid_file_never_hides_the_others_and_duplicate_ids_are_reported(tmp_path):
-    from planwise_assets.scenarios import validate_folder
+    from planwise_assets.lib.scenario_files import validate_folder
 
     _write(tmp_path, "good.yaml", VALID % "good")
     _write(tmp_path, "typo.yaml", VALID % "typo" + "workforce: {total_terminaton_rate: 0.1}\n")
@@ -164,8 +165,8 @@ def test_one_invalid_file_never_hides_the_others_and_duplicate_ids_are_reported(
 
 
 def test_the_seed_files_validate_and_s3_changes_only_the_match(tmp_path):
-    from planwise_assets.scenarios import validate_folder
-    from planwise_assets.warehouse import REPO_ROOT
+    from planwise_assets.lib.data_root import REPO_ROOT
+    from planwise_assets.lib.scenario_files import validate_folder
 
     valid, problems = validate_folder(REPO_ROOT / "scenarios")
     assert problems == []
@@ -190,7 +191,7 @@ def test_the_installed_command_exits_with_mains_status(tmp_path):
 
 
 def test_validate_command_prints_one_line_per_problem_and_exits_1(tmp_path, capsys):
-    from planwise_assets.cli import main
+    from planwise_assets.client.cli import main
 
     _write(tmp_path, "good.yaml", VALID % "good")
     _write(tmp_path, "bad.yaml", VALID.replace("2026", "2024") % "bad" + "vesting: {schedule: sometimes}\n")

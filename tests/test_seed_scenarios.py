@@ -25,20 +25,19 @@ def seed_scenarios(planwise_home, instance):
     Returns, per scenario, the yearly (year, participation, employer cost) and a fingerprint of
     its workforce events.
     """
-    from planwise_assets.batch import run_scenario
-    from planwise_assets.scenarios import validate_folder
+    from planwise_assets.client.runs import run_scenario
+    from planwise_assets.lib.scenario_files import validate_folder
 
     home = planwise_home / "seed_home"
     shutil.copytree(REPO_ROOT / "scenarios", home / "scenarios")
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("PLANWISE_HOME", str(home))
-    monkeypatch.setenv("PLANWISE_SCENARIOS_DIR", str(home / "scenarios"))
     try:
         valid, problems = validate_folder(home / "scenarios")
         assert problems == [] and sorted(valid) == sorted(SCENARIOS)
         results = {}
         for scenario_id in SCENARIOS:
-            run_scenario(instance, valid[scenario_id].config)
+            run_scenario(instance, valid[scenario_id].config, home / "scenarios")
             yearly = query(
                 scenario_id,
                 "select simulation_year, participation_rate, avg_deferral_rate, total_employer_cost, "

@@ -21,10 +21,10 @@ from dagster._core.storage.tags import RUN_KEY_TAG
 from dagster._core.test_utils import create_run_for_test, instance_for_test
 
 from planwise_assets.definitions import defs
-from planwise_assets.partitions import scenario_partitions
-from planwise_assets.resources import ScenarioStore
-from planwise_assets.sensors import SENSOR_NAME
-from planwise_assets.warehouse import scenario_write_lock, warehouse_path
+from planwise_assets.defs.scenarios.partitions import scenario_partitions
+from planwise_assets.defs.scenarios.resources import ScenarioFolder
+from planwise_assets.defs.scenarios.sensors import SENSOR_NAME
+from planwise_assets.lib.data_root import scenario_write_lock, warehouse_path
 from tests.conftest import REPO_ROOT, baseline_document
 from tests.test_end_to_end_dagster_dev import (
     DagsterDev,
@@ -33,7 +33,7 @@ from tests.test_end_to_end_dagster_dev import (
     _failure_messages,
 )
 
-SENSOR = defs.get_repository_def().get_sensor_def(SENSOR_NAME)
+SENSOR = defs().get_repository_def().get_sensor_def(SENSOR_NAME)
 INPUTS_JOB, SIMULATION_JOB = "load_scenario_inputs", "simulate_workforce_job"
 
 
@@ -50,7 +50,7 @@ class Daemon:
         context = build_sensor_context(
             instance=self.instance,
             cursor=self.cursor,
-            resources={"scenarios": ScenarioStore(scenarios_dir=str(self.folder))},
+            resources={"scenarios": ScenarioFolder(path=str(self.folder))},
         )
         result = SENSOR(context)
         self.cursor = result.cursor
@@ -129,8 +129,8 @@ def test_inputs_request_resolves_to_the_new_partition_as_the_daemon_sees_it(daem
     context = build_sensor_context(
         instance=daemon.instance,
         instance_ref=daemon.instance.get_ref(),
-        repository_def=defs.get_repository_def(),
-        resources={"scenarios": ScenarioStore(scenarios_dir=str(daemon.folder))},
+        repository_def=defs().get_repository_def(),
+        resources={"scenarios": ScenarioFolder(path=str(daemon.folder))},
     )
 
     (request,) = SENSOR.evaluate_tick(context).run_requests

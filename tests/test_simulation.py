@@ -9,8 +9,8 @@ import math
 import pytest
 from dagster import AssetKey, DagsterEventType
 
-from planwise_assets.census import generate_census, write_census
-from planwise_assets.errors import PlanwiseError
+from planwise_assets.lib.census import generate_census, write_census
+from planwise_assets.lib.errors import PlanwiseError
 from tests.conftest import query
 
 # the workforce invariants of DESIGN.md, as the dbt tests (Dagster asset checks) that enforce them
@@ -188,22 +188,11 @@ def test_same_seed_gives_identical_tables_and_another_seed_different_events(tmp_
     assert digests["seed_a"] != digests["seed_c"]
 
 
-def test_rematerializing_a_year_replaces_its_rows(baseline, instance):
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
-    from planwise_assets.definitions import defs
-
+def test_rematerializing_a_year_replaces_its_rows(baseline, run_scenario):
     before = query(
         "baseline", "select count(*), md5(string_agg(event_id, ',' order by event_id)) from fct_yearly_events"
     )
-    result = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
-        instance=instance,
-        tags={
-            ASSET_PARTITION_RANGE_START_TAG: "baseline|2026",
-            ASSET_PARTITION_RANGE_END_TAG: "baseline|2026",
-        },
-    )
-    assert result.success
+    run_scenario(baseline[0], [2026])
     assert (
         query(
             "baseline",
@@ -217,71 +206,60 @@ def test_rematerializing_a_year_replaces_its_rows(baseline, instance):
     ) == [(0,)]
 
 
-def test_a_year_cannot_run_before_the_previous_one(tmp_path, write_scenario, instance):
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
-    from planwise_assets.batch import register_scenario
-    from planwise_assets.definitions import defs
-
-    write_scenario("out_of_order", census={"path": _exact_census(tmp_path, 200)})
-    register_scenario(instance, "out_of_order")
-    assert (
-        defs.resolve_job_def("load_scenario_inputs")
-        .execute_in_process(instance=instance, partition_key="out_of_order")
-        .success
-    )
-    result = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
-        instance=instance,
-        tags={
-            ASSET_PARTITION_RANGE_START_TAG: "out_of_order|2027",
-            ASSET_PARTITION_RANGE_END_TAG: "out_of_order|2027",
-        },
-        raise_on_error=False,
-    )
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
-    assert "year 2026 has not been simulated" in failure.description
+def test_a_year_cannot_run_before_the_previous_one(tmp_path, write_scenario, run_scenario):
+    config = write_scenario("out_of_order", census={"path": _exact_census(tmp_path, 200)})
+    run_scenario(config, [2025])
+    with pytest.raises(PlanwiseError, match="year 2026 has not been simulated; years run in order from 2025"):
+        run_scenario(config, [2027])
 
 
-def test_a_failing_model_names_itself_and_the_database_error(tmp_path, write_scenario, run_scenario, instance):
+def test_a_failing_model_names_itself_and_the_database_error(
+    tmp_path, write_scenario, run_scenario, instance, scenarios_dir
+):
     import duckdb
 
-    from planwise_assets.warehouse import warehouse_path
+    from planwise_assets.lib.data_root import warehouse_path
 
     config = write_scenario("broken", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 200)})
     run_scenario(config)
     with duckdb.connect(str(warehouse_path("broken"))) as con:
         con.execute("drop table tenure_bands")
     with pytest.raises(PlanwiseError) as failure:
-        run_scenario_years_only(instance, "broken", 2025)
+        run_scenario_years_only(instance, scenarios_dir, "broken", 2025)
     message = str(failure.value)
     assert "int_workforce_start" in message
     assert "tenure_bands" in message
 
 
-def run_scenario_years_only(instance, scenario_id: str, year: int) -> None:
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
-    from planwise_assets.batch import _failure_message
+def run_scenario_years_only(instance, scenarios_dir, scenario_id: str, year: int) -> None:
+    """The simulation job alone, without reloading the inputs first (as run_scenario does from the first year)."""
+    from planwise_assets.client.runs import step_failure_message
+    from planwise_assets.dagster_private import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
     from planwise_assets.definitions import defs
+    from planwise_assets.defs.scenarios.resources import scenarios_resource_config
 
     key = f"{scenario_id}|{year}"
-    result = defs.resolve_job_def("simulate_workforce_job").execute_in_process(
-        instance=instance,
-        tags={ASSET_PARTITION_RANGE_START_TAG: key, ASSET_PARTITION_RANGE_END_TAG: key},
-        raise_on_error=False,
+    result = (
+        defs()
+        .resolve_job_def("simulate_workforce_job")
+        .execute_in_process(
+            instance=instance,
+            run_config={"resources": scenarios_resource_config(scenarios_dir)},
+            tags={ASSET_PARTITION_RANGE_START_TAG: key, ASSET_PARTITION_RANGE_END_TAG: key},
+            raise_on_error=False,
+        )
     )
     if not result.success:
-        raise PlanwiseError(_failure_message(result))
+        raise PlanwiseError(step_failure_message(result.all_events))
 
 
 def test_every_dbt_model_is_a_scenario_year_asset_depending_on_its_previous_year():
-    from planwise_assets.dbt_project import manifest
     from planwise_assets.definitions import defs
-    from planwise_assets.partitions import simulation_partitions
+    from planwise_assets.defs.simulation.dbt_project import dbt_manifest
+    from planwise_assets.defs.simulation.partitions import simulation_partitions
 
-    graph = defs.resolve_asset_graph()
-    models = [n["name"] for n in manifest()["nodes"].values() if n["resource_type"] == "model"]
+    graph = defs().resolve_asset_graph()
+    models = [n["name"] for n in dbt_manifest()["nodes"].values() if n["resource_type"] == "model"]
     assert "fct_yearly_events" in models
     for model in models:
         node = graph.get(AssetKey(model))
@@ -293,9 +271,9 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
     """Each invariant test can fail: break the data the way each one guards against."""
     import duckdb
 
-    from planwise_assets.dbt_project import dbt_vars, parsed_manifest
-    from planwise_assets.simulation import _InProcessDbt, _outcomes, release_warehouse
-    from planwise_assets.warehouse import warehouse_path
+    from planwise_assets.defs.simulation.dbt_project import dbt_vars, parsed_manifest
+    from planwise_assets.defs.simulation.runner import _InProcessDbt, _outcomes, release_warehouse
+    from planwise_assets.lib.data_root import warehouse_path
 
     config = write_scenario("tampered", simulation={"end_year": 2026}, census={"path": _exact_census(tmp_path, 300)})
     run_scenario(config)
@@ -333,7 +311,7 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
 def test_a_rebuild_refuses_a_file_holding_another_scenarios_rows(tmp_path, write_scenario, run_scenario):
     import duckdb
 
-    from planwise_assets.warehouse import warehouse_path
+    from planwise_assets.lib.data_root import warehouse_path
 
     config = write_scenario("foreign", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 100)})
     run_scenario(config)
@@ -346,7 +324,7 @@ def test_a_rebuild_refuses_a_file_holding_another_scenarios_rows(tmp_path, write
 def test_a_rebuild_drops_the_tables_of_models_the_project_no_longer_has(tmp_path, write_scenario, run_scenario):
     import duckdb
 
-    from planwise_assets.warehouse import warehouse_path
+    from planwise_assets.lib.data_root import warehouse_path
 
     config = write_scenario("renamed", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 100)})
     run_scenario(config)
@@ -358,7 +336,7 @@ def test_a_rebuild_drops_the_tables_of_models_the_project_no_longer_has(tmp_path
     assert query("renamed", "select count(*) from fct_yearly_summary") == [(1,)]
 
 
-def test_rerunning_a_year_marks_every_later_year_of_every_model_stale(tmp_path, write_scenario, instance):
+def test_rerunning_a_year_marks_every_later_year_of_every_model_stale(tmp_path, write_scenario, run_scenario, instance):
     """Dagster's stale status per partition, as the UI shows it on a partition's page.
 
     Five scenarios x 31 years is beyond the 100 partitions past which Dagster's stale check
@@ -367,19 +345,19 @@ def test_rerunning_a_year_marks_every_later_year_of_every_model_stale(tmp_path, 
     from dagster._core.definitions.data_version import CachingStaleStatusResolver
     from dagster._core.loader import LoadingContextForTest
 
-    from planwise_assets.batch import run_scenario
-    from planwise_assets.dbt_assets import model_specs
     from planwise_assets.definitions import defs
-    from planwise_assets.partitions import scenario_partitions
-    from planwise_assets.year_end_state import YEAR_END_STATE
+    from planwise_assets.defs.scenarios.partitions import scenario_partitions
+    from planwise_assets.defs.simulation.assets import dbt_asset_specs
+    from planwise_assets.defs.simulation.year_end_state import YEAR_END_STATE
 
     instance.add_dynamic_partitions(scenario_partitions.name, [f"other_{n}" for n in range(4)])
     config = write_scenario("staleness", census={"path": _exact_census(tmp_path, 200)})
     # the first, a middle and the last model (every model has the same edge: the test below)
+    model_specs = dbt_asset_specs().models
     keys = [model_specs[0].key, model_specs[len(model_specs) // 2].key, model_specs[-1].key]
 
     def stale_years() -> dict[str, list[int]]:
-        resolver = CachingStaleStatusResolver(instance, defs.resolve_asset_graph(), LoadingContextForTest(instance))
+        resolver = CachingStaleStatusResolver(instance, defs().resolve_asset_graph(), LoadingContextForTest(instance))
         return {
             key.path[-1]: [
                 year for year in config.years if resolver.get_status(key, f"staleness|{year}").value == "STALE"
@@ -388,36 +366,53 @@ def test_rerunning_a_year_marks_every_later_year_of_every_model_stale(tmp_path, 
         }
 
     fresh = {key.path[-1]: [] for key in keys}
-    run_scenario(instance, config)
+    run_scenario(config)
     assert stale_years() == fresh
     # a second full run reloads the inputs first, so the years are stale between the two runs
     # and fresh again after it
-    run_scenario(instance, config)
+    run_scenario(config)
     assert stale_years() == fresh
 
-    run_scenario(instance, config, [2026])
+    run_scenario(config, [2026])
     assert stale_years() == {name: [2027, 2028, 2029] for name in fresh}
     causes = CachingStaleStatusResolver(
-        instance, defs.resolve_asset_graph(), LoadingContextForTest(instance)
+        instance, defs().resolve_asset_graph(), LoadingContextForTest(instance)
     ).get_stale_causes(keys[-1], "staleness|2028")
     assert [(c.dependency.asset_key, c.dependency.partition_key) for c in causes] == [
         (YEAR_END_STATE, "staleness|2027")
     ]
 
-    run_scenario(instance, config, [2027])
+    run_scenario(config, [2027])
     assert stale_years() == {name: [2028, 2029] for name in fresh}
 
-    run_scenario(instance, config, [2028, 2029])
+    run_scenario(config, [2028, 2029])
     assert stale_years() == fresh
 
 
 def test_every_model_depends_on_its_own_previous_year_and_on_the_state_it_handed_on():
-    from planwise_assets.dbt_assets import model_specs
     from planwise_assets.definitions import defs
-    from planwise_assets.partitions import previous_year_mapping
-    from planwise_assets.year_end_state import YEAR_END_STATE
+    from planwise_assets.defs.simulation.assets import dbt_asset_specs
+    from planwise_assets.defs.simulation.partitions import previous_year_mapping
+    from planwise_assets.defs.simulation.year_end_state import YEAR_END_STATE
 
-    graph = defs.resolve_asset_graph()
-    for spec in model_specs:
+    graph = defs().resolve_asset_graph()
+    for spec in dbt_asset_specs().models:
         assert graph.get_partition_mapping(spec.key, spec.key) == previous_year_mapping, spec.key
         assert graph.get_partition_mapping(spec.key, YEAR_END_STATE) == previous_year_mapping, spec.key
+
+
+def test_a_run_reads_the_scenarios_folder_once_and_records_it_in_its_run_config(
+    tmp_path, write_scenario, run_scenario, instance, scenarios_dir, monkeypatch
+):
+    from planwise_assets.defs.scenarios import resources
+
+    reads = []
+    real = resources.validate_folder
+    monkeypatch.setattr(resources, "validate_folder", lambda folder: reads.append(folder) or real(folder))
+    config = write_scenario("read_once", simulation={"end_year": 2025}, census={"path": _exact_census(tmp_path, 50)})
+    inputs_run, simulation_run = run_scenario(config)
+    # the inputs run has four assets (parameters, overrides, census, seeds), the simulation one
+    assert reads == [scenarios_dir.resolve(), scenarios_dir.resolve()]
+    for run_id in (inputs_run, simulation_run):
+        run_config = instance.get_run_by_id(run_id).run_config
+        assert run_config["resources"]["scenarios"]["config"]["path"] == str(scenarios_dir.resolve())

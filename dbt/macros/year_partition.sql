@@ -3,7 +3,7 @@
   new ones. The table is created on first use. It does only what a year partition needs
   (dbt's incremental strategy adds a temporary table and column checks per call, which at
   19 models x N years was most of the run time). A run from a scenario's first year drops
-  the tables beforehand (planwise_assets.simulation), so a changed column list never meets
+  the tables beforehand (planwise_assets.defs.simulation.runner), so a changed column list never meets
   an old table.
 #}
 {% materialization year_partition, adapter='duckdb' %}

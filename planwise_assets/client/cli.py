@@ -1,0 +1,184 @@
+"""The `planwise` command line: a client of the Dagster jobs (batch, status, cancel, the UI) and census files.
+
+Only what a command needs is imported, when it runs: `planwise --help` and `planwise validate`
+import neither Dagster nor dbt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from planwise_assets.lib.data_root import DEFAULT_SCENARIOS_DIR, planwise_home
+from planwise_assets.lib.errors import PlanwiseError, ScenarioFileError
+from planwise_assets.lib.logs import configure as configure_logs
+
+
+def _generate_census(args: argparse.Namespace) -> int:
+    from planwise_assets.lib.census import generate_census, write_census
+
+    frame = generate_census(args.employees, args.seed, args.census_date)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    write_census(frame, args.output)
+    print(f"wrote {len(frame)} employees to {args.output}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """One line per problem, naming the file and the dotted key; exit 1 if there is any."""
+    from planwise_assets.lib.scenario_files import validate_folder
+
+    paths = [path.resolve() for path in args.paths] or None
+    folder = args.scenarios_dir.resolve()
+    valid, problems = validate_folder(folder, paths)
+    for problem in problems:
+        print(problem)
+    for scenario_id, loaded in sorted(valid.items()):
+        print(f"ok {loaded.path.name}: {scenario_id} ({len(loaded.overrides)} overrides of its base)")
+    return 1 if problems else 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from planwise_assets.lib.scenario_files import validate_folder
+
+    available, problems = validate_folder(args.scenarios_dir.resolve())
+    for problem in problems:
+        # an invalid file is reported and skipped; it never stops the other scenarios
+        print(f"skipped: {problem}".replace("\n", "\nskipped: "), file=sys.stderr)
+    wanted = args.scenarios.split(",") if args.scenarios else sorted(available)
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise ScenarioFileError(f"{args.scenarios_dir}: no valid scenario file for {', '.join(unknown)}")
+    configs = [available[name].config for name in wanted]
+
+    from planwise_assets.client.batch import run_batch
+    from planwise_assets.dagster_home.instance import initialize_instance
+
+    initialize_instance()
+    batch_dir, outcomes = run_batch(
+        configs,
+        args.scenarios_dir.resolve(),
+        args.output_dir,
+        parallel=args.parallel,
+        resume=args.resume,
+        clean=args.clean,
+        baseline_scenario=args.baseline,
+    )
+    failed = [o.scenario_id for o in outcomes if o.status != "succeeded"]
+    print(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed; results in {batch_dir}")
+    return 1 if failed else 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    """`dagster dev` on workspace.yaml with the persistent Dagster home under the data root."""
+    from planwise_assets.dagster_home.instance import prepare_dagster_home
+    from planwise_assets.lib.data_root import REPO_ROOT
+
+    home = prepare_dagster_home()
+    os.chdir(REPO_ROOT)
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
+    # DAGSTER_HOME is how `dagster dev` is told its instance
+    os.execve(command[0], command, {**os.environ, "DAGSTER_HOME": str(home)})
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from planwise_assets.client.status import scenario_statuses
+    from planwise_assets.dagster_home.instance import get_instance
+
+    rows = scenario_statuses(get_instance(), args.scenarios_dir.resolve())
+    print(f"{'scenario':<24} {'state':<10} {'years':>7}  {'started':<25} {'finished':<25} {'seconds':>8}  last error")
+    for row in rows:
+        years = f"{row.years_done if row.years_done is not None else '?'}/{row.years_total or '?'}"
+        seconds = "" if row.duration_seconds is None else f"{row.duration_seconds:.1f}"
+        print(
+            f"{row.scenario_id:<24} {row.state:<10} {years:>7}  {row.started:<25} {row.finished:<25} "
+            f"{seconds:>8}  {row.last_error[:200]}"
+        )
+    return 0
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    from planwise_assets.client.status import cancel_scenario
+    from planwise_assets.dagster_home.instance import get_instance
+    from planwise_assets.lib.scenario_files import validate_folder
+
+    valid, _ = validate_folder(args.scenarios_dir.resolve())
+    if args.scenario not in valid:
+        raise ScenarioFileError(f"{args.scenarios_dir}: no valid scenario file for {args.scenario}")
+    stopped = cancel_scenario(get_instance(), valid[args.scenario].config)
+    print(f"{args.scenario}: asked {len(stopped)} run(s) to stop" + (f": {', '.join(stopped)}" if stopped else ""))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planwise", description=__doc__)
+    folder = argparse.ArgumentParser(add_help=False)
+    folder.add_argument("--scenarios-dir", type=Path, default=DEFAULT_SCENARIOS_DIR, help="the scenario files' folder")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text", help="json: one JSON object a line")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    census = commands.add_parser("census", help="census files").add_subparsers(dest="census_command", required=True)
+    generate = census.add_parser("generate", help="write a deterministic synthetic census (CSV or Parquet)")
+    generate.add_argument("--employees", type=int, default=10_000)
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--output", type=Path, required=True)
+    generate.add_argument("--census-date", type=dt.date.fromisoformat, default=dt.date(2024, 12, 31), help="YYYY-MM-DD")
+    generate.set_defaults(handler=_generate_census)
+
+    batch = commands.add_parser(
+        "batch", parents=[folder], help="simulate scenarios through Dagster and write their results"
+    )
+    batch.add_argument("--scenarios", help="comma-separated scenario ids (default: every file in the folder)")
+    batch.add_argument("--output-dir", type=Path, default=None, help="default: $PLANWISE_HOME/batches")
+    batch.add_argument(
+        "--parallel",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="scenarios run at once, each in its own process (default: the number of CPUs)",
+    )
+    batch.add_argument("--resume", type=Path, help="a batch folder: rerun only what failed or is missing there")
+    batch.add_argument("--clean", action="store_true", help="delete scenario databases after their exports")
+    batch.add_argument("--baseline", default="baseline", help="the scenario the comparison is made against")
+    batch.set_defaults(handler=_batch)
+
+    validate = commands.add_parser(
+        "validate", parents=[folder], help="check scenario files (exit 0 if all are valid, else 1)"
+    )
+    validate.add_argument("paths", nargs="*", type=Path, help="files to check (default: every file in the folder)")
+    validate.set_defaults(handler=_validate)
+
+    status = commands.add_parser(
+        "status", parents=[folder], help="each scenario's state, years done, timings and last error"
+    )
+    status.set_defaults(handler=_status)
+
+    cancel = commands.add_parser("cancel", parents=[folder], help="stop the runs of a scenario")
+    cancel.add_argument("scenario")
+    cancel.set_defaults(handler=_cancel)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI and daemon (dagster dev) on this project")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    configure_logs(json_lines=args.log_format == "json")
+    if getattr(args, "output_dir", "unset") is None:
+        args.output_dir = planwise_home() / "batches"
+    try:
+        return args.handler(args)
+    except PlanwiseError as error:
+        print(f"planwise: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Launching a scenario's jobs in this process, recorded in the Dagster home (defs/jobs.py lists them).
+
+`planwise batch` and the Python API run scenarios through these functions: the same jobs, assets
+and checks the UI and the sensor run, so every result and every workbook is a materialization the
+UI shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from dagster import DagsterEvent, DagsterInstance, ExecuteInProcessResult
+
+from planwise_assets.dagster_private import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from planwise_assets.defs.exports.resources import exports_resource_config
+from planwise_assets.defs.jobs import (
+    compare_scenarios,
+    export_scenario_workbook,
+    load_scenario_inputs,
+    simulate_workforce_job,
+)
+from planwise_assets.defs.scenarios.partitions import scenario_partitions
+from planwise_assets.defs.scenarios.resources import scenarios_resource_config
+from planwise_assets.defs.simulation.partitions import simulation_key
+from planwise_assets.lib.errors import PlanwiseError
+from planwise_assets.lib.scenario_config import ScenarioConfig
+
+SCENARIO_TAG = "planwise/scenario"
+
+# Dagster logs every materialization at DEBUG; a terminal user wants the run's warnings only.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def register_scenario(instance: DagsterInstance, scenario_id: str) -> None:
+    """Add the scenario's dynamic partition (its id is validated when the config is loaded)."""
+    if not instance.has_dynamic_partition(scenario_partitions.name, scenario_id):
+        instance.add_dynamic_partitions(scenario_partitions.name, [scenario_id])
+
+
+def step_failure_message(events: Iterable[DagsterEvent]) -> str:
+    """The failed step's message: a Failure's description, else the error's first line."""
+    for event in events:
+        if event.is_step_failure:
+            failure = event.step_failure_data
+            if failure.user_failure_data is not None and failure.user_failure_data.description:
+                return failure.user_failure_data.description
+            if failure.error is not None:
+                return failure.error.message.strip().splitlines()[0]
+    return "run failed"
+
+
+def _execute(
+    instance: DagsterInstance, job_name: str, run_config: dict[str, Any], **options: Any
+) -> ExecuteInProcessResult:
+    from planwise_assets.definitions import defs
+
+    return (
+        defs()
+        .resolve_job_def(job_name)
+        .execute_in_process(instance=instance, run_config={**QUIET_LOGS, **run_config}, raise_on_error=False, **options)
+    )
+
+
+def _folders(scenarios_dir: Path, exports_dir: Path | None = None) -> dict[str, Any]:
+    """Run config naming the folders a run reads scenario files from and writes exports to."""
+    resources = scenarios_resource_config(scenarios_dir)
+    if exports_dir is not None:
+        resources = {**resources, **exports_resource_config(exports_dir)}
+    return {"resources": resources}
+
+
+def run_scenario(
+    instance: DagsterInstance, config: ScenarioConfig, scenarios_dir: Path, years: list[int] | None = None
+) -> list[str]:
+    """Simulate `years` (default: all) of a scenario in one run, loading its inputs first when the
+    range starts at its first year. Returns the run ids; raises PlanwiseError on failure."""
+    scenario_id = config.scenario_id
+    years = years or config.years
+    register_scenario(instance, scenario_id)
+    tags = {SCENARIO_TAG: scenario_id}
+    run_config = _folders(scenarios_dir)
+    runs = []
+    if years[0] == config.simulation.start_year:
+        inputs = _execute(instance, load_scenario_inputs.name, run_config, partition_key=scenario_id, tags=tags)
+        runs.append(inputs.run_id)
+        if not inputs.success:
+            raise PlanwiseError(f"{scenario_id}: inputs: {step_failure_message(inputs.all_events)}")
+    simulation = _execute(
+        instance,
+        simulate_workforce_job.name,
+        run_config,
+        tags={
+            **tags,
+            ASSET_PARTITION_RANGE_START_TAG: str(simulation_key(scenario_id, years[0])),
+            ASSET_PARTITION_RANGE_END_TAG: str(simulation_key(scenario_id, years[-1])),
+        },
+    )
+    runs.append(simulation.run_id)
+    if not simulation.success:
+        raise PlanwiseError(f"{scenario_id}: {step_failure_message(simulation.all_events)}")
+    return runs
+
+
+def _written_files(result: ExecuteInProcessResult, asset_name: str) -> list[Path]:
+    (materialization,) = result.asset_materializations_for_node(asset_name)
+    return [Path(path) for path in materialization.metadata["files"].value]
+
+
+def export_scenario(
+    instance: DagsterInstance, config: ScenarioConfig, scenarios_dir: Path, exports_dir: Path
+) -> tuple[str, list[Path]]:
+    """Materialize the scenario's workbook into `exports_dir/<scenario>/`; returns the run id and the files."""
+    result = _execute(
+        instance,
+        export_scenario_workbook.name,
+        _folders(scenarios_dir, exports_dir),
+        partition_key=config.scenario_id,
+        tags={SCENARIO_TAG: config.scenario_id},
+    )
+    if not result.success:
+        raise PlanwiseError(f"{config.scenario_id}: workbook: {step_failure_message(result.all_events)}")
+    return result.run_id, _written_files(result, "scenario_workbook")
+
+
+def compare(
+    instance: DagsterInstance, scenario_ids: list[str], baseline: str, scenarios_dir: Path, exports_dir: Path
+) -> tuple[str, list[Path]]:
+    """Materialize the comparison of `scenario_ids` against `baseline` into `exports_dir`."""
+    result = _execute(
+        instance,
+        compare_scenarios.name,
+        {
+            **_folders(scenarios_dir, exports_dir),
+            "ops": {"comparison_report": {"config": {"baseline_scenario": baseline, "scenarios": scenario_ids}}},
+        },
+    )
+    if not result.success:
+        raise PlanwiseError(f"comparison: {step_failure_message(result.all_events)}")
+    return result.run_id, _written_files(result, "comparison_report")

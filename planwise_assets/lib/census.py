@@ -1,0 +1,417 @@
+"""Employee census: deterministic synthetic generation, stable file output and strict validation.
+
+The census is the simulation's starting population, so it must be reproducible (same inputs, same
+bytes, same downstream hashes) and a user's file must be rejected loudly, with the rows to fix,
+rather than half-loaded. See docs/census.md for the column contract and the distributions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from planwise_assets.lib.data_root import planwise_home
+from planwise_assets.lib.errors import CensusError
+from planwise_assets.lib.scenario_config import ScenarioConfig
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("employee_id", "birth_date", "hire_date", "annual_pay")
+# Column -> value used when a user's file leaves the column out ("derived": computed from dates).
+OPTIONAL_COLUMNS: dict[str, object] = {
+    "termination_date": None,
+    "active": "derived",
+    "deferral_rate": 0.0,
+    "scheduled_hours": 2080,
+}
+COLUMNS: tuple[str, ...] = (
+    "employee_id",
+    "birth_date",
+    "hire_date",
+    "termination_date",
+    "active",
+    "annual_pay",
+    "deferral_rate",
+    "scheduled_hours",
+)
+DATE_COLUMNS: tuple[str, ...] = ("birth_date", "hire_date", "termination_date")
+# Dates are Arrow date32 columns: DuckDB reads them as DATE even when every value is null
+# (an object column of python dates that is all None becomes DuckDB type "NULL").
+ARROW_SCHEMA = pa.schema(
+    [
+        ("employee_id", pa.string()),
+        ("birth_date", pa.date32()),
+        ("hire_date", pa.date32()),
+        ("termination_date", pa.date32()),
+        ("active", pa.bool_()),
+        ("annual_pay", pa.float64()),
+        ("deferral_rate", pa.float64()),
+        ("scheduled_hours", pa.int64()),
+    ]
+)
+
+DAYS_PER_YEAR = 365.25
+MIN_HIRE_AGE_DAYS = 6576  # 18 years is at most 6575 days; one day of margin for rounding
+DEFERRAL_RATES = np.round(np.arange(1, 16) / 100, 2)  # 0.01 .. 0.15
+DEFERRAL_WEIGHTS = np.array([3, 5, 12, 14, 14, 16, 5, 7, 3, 8, 1, 3, 1, 1, 7]) / 100
+MAX_SHOWN = 5
+MAX_HOURS = 8784  # hours in a leap year
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+def _frame(
+    employee_id: Sequence[str],
+    birth: object,
+    hire: object,
+    term: object,
+    active: object,
+    pay: object,
+    rate: object,
+    hours: object,
+) -> pd.DataFrame:
+    """Build the normalized frame; generator and reader share it so their dtypes cannot drift."""
+
+    def dates(values: object) -> pd.Series:
+        return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, type=pa.date32(), from_pandas=True)))
+
+    df = pd.DataFrame(
+        {
+            "employee_id": pd.Series(list(employee_id), dtype="str"),
+            "birth_date": dates(birth),
+            "hire_date": dates(hire),
+            "termination_date": dates(term),
+            "active": np.asarray(active, dtype=bool),
+            "annual_pay": np.round(np.asarray(pay, dtype=np.float64), 2),
+            "deferral_rate": np.round(np.asarray(rate, dtype=np.float64), 4),
+            "scheduled_hours": np.asarray(hours, dtype=np.int64),
+        }
+    )
+    return df.sort_values("employee_id", kind="stable", ignore_index=True)
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _truncated_normal(rng: np.random.Generator, n: int, mean: float, sd: float, low: float, high: float) -> np.ndarray:
+    """Normal draws, redrawn until inside [low, high) so no clipped values pile up at the bounds."""
+    values = rng.normal(mean, sd, n)
+    outside = (values < low) | (values >= high)
+    while outside.any():
+        values[outside] = rng.normal(mean, sd, int(outside.sum()))
+        outside = (values < low) | (values >= high)
+    return values
+
+
+def generate_census(employees: int, seed: int, census_date: dt.date) -> pd.DataFrame:
+    """Synthetic census with realistic ages, tenure, pay, terminations and deferrals.
+
+    Only a seeded PCG64 generator is used, so (employees, seed, census_date) fixes the frame.
+    """
+    if employees < 1:
+        raise CensusError(f"census employees must be >= 1, got {employees}")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    n = employees
+
+    age_years = _truncated_normal(rng, n, mean=40.0, sd=10.0, low=20.0, high=65.0)
+    age_days = np.floor(age_years * DAYS_PER_YEAR).astype(np.int64)
+    # Tenure ~ exponential(mean 6y); a draw that would mean hiring before 18 is redrawn uniformly.
+    max_tenure = age_days - MIN_HIRE_AGE_DAYS
+    tenure = np.floor(rng.exponential(6.0, n) * DAYS_PER_YEAR).astype(np.int64)
+    tenure = np.where(tenure > max_tenure, np.floor(rng.random(n) * max_tenure).astype(np.int64), tenure)
+
+    # ~4% left during the 12 months before the census date, strictly after being hired.
+    terminated = (rng.random(n) < 0.04) & (tenure > 0)
+    earliest = np.maximum(1 - tenure, -364)  # days relative to the census date
+    term_offset = earliest + np.floor(rng.random(n) * (1 - earliest)).astype(np.int64)
+
+    # Full-time-equivalent pay: lognormal around $75k rising with age and tenure, plus ~1.5%
+    # executives log-uniform in $200k-$400k so IRS compensation limits get exercised.
+    tenure_years = tenure / DAYS_PER_YEAR
+    log_pay = (
+        np.log(76_000) + 0.012 * (age_years - 40) + 0.012 * (np.minimum(tenure_years, 25) - 4) + rng.normal(0.0, 0.3, n)
+    )
+    fte_pay = np.clip(np.exp(log_pay), 30_000, 400_000)
+    executive = rng.random(n) < 0.015
+    fte_pay = np.where(executive, np.exp(rng.uniform(np.log(200_000), np.log(400_000), n)), fte_pay)
+
+    part_time = rng.random(n) < 0.10
+    hours = np.where(part_time, rng.integers(1000, 1561, n), 2080)
+    pay = fte_pay * hours / 2080  # part-timers are paid pro rata
+
+    participates = rng.random(n) < 0.60
+    rate = np.where(participates, rng.choice(DEFERRAL_RATES, size=n, p=DEFERRAL_WEIGHTS), 0.0)
+
+    day0 = np.datetime64(census_date, "D")
+    width = max(7, len(str(n)))
+    return _frame(
+        employee_id=[f"EMP{i:0{width}d}" for i in range(1, n + 1)],
+        birth=day0 - age_days,
+        hire=day0 - tenure,
+        term=np.where(terminated, day0 + term_offset, np.datetime64("NaT", "D")),
+        active=~terminated,
+        pay=pay,
+        rate=rate,
+        hours=hours,
+    )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _format_rate(rate: float) -> str:
+    text = f"{rate:.4f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def write_census(df: pd.DataFrame, path: Path) -> None:
+    """Write a normalized frame as .csv or .parquet; explicit formats: equal frames, equal bytes."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise CensusError(f"{path}: unsupported census file type {suffix or '(none)'!r}; use .csv or .parquet")
+    if tuple(df.columns) != COLUMNS:
+        raise CensusError(f"{path}: frame columns {list(df.columns)} are not the census columns {list(COLUMNS)}")
+    table = pa.Table.from_pandas(df, schema=ARROW_SCHEMA, preserve_index=False).replace_schema_metadata(None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        pq.write_table(table, path, compression="zstd")
+        return
+    iso = {c: [v or "" for v in table[c].cast(pa.string()).to_pylist()] for c in DATE_COLUMNS}
+    rows = zip(
+        table["employee_id"].to_pylist(),
+        iso["birth_date"],
+        iso["hire_date"],
+        iso["termination_date"],
+        ["true" if a else "false" for a in table["active"].to_pylist()],
+        [f"{p:.2f}" for p in table["annual_pay"].to_pylist()],
+        [_format_rate(r) for r in table["deferral_rate"].to_pylist()],
+        [str(h) for h in table["scheduled_hours"].to_pylist()],
+        strict=True,
+    )
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes: the census identity recorded with each simulation run."""
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise CensusError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_csv_strings(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
+    """Header, raw string rows and 'line N' locations (header is line 1; blank lines skipped)."""
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    where: list[str] = []
+    ragged: list[str] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            last_line = 0
+            for record in reader:
+                start, last_line = last_line + 1, reader.line_num
+                if not record:
+                    continue
+                if header is None:
+                    header = [name.strip() for name in record]
+                elif len(record) != len(header):
+                    ragged.append(f"line {start}")
+                else:
+                    rows.append(record)
+                    where.append(f"line {start}")
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise CensusError(f"{path}: cannot read CSV file ({exc})") from exc
+    if header is None:
+        raise CensusError(f"{path}: empty file, expected a header row with {', '.join(REQUIRED_COLUMNS)}")
+    if ragged:
+        more = f" and {len(ragged) - MAX_SHOWN} more" if len(ragged) > MAX_SHOWN else ""
+        raise CensusError(f"{path}: expected {len(header)} fields at {', '.join(ragged[:MAX_SHOWN])}{more}")
+    return header, rows, where
+
+
+def _read_parquet_strings(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
+    """Header, rows rendered as strings (one validator for both formats) and 'row N' locations."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise CensusError(f"{path}: cannot read Parquet file ({exc})") from exc
+    columns = []
+    for name in table.column_names:
+        column = table[name]
+        try:
+            if pa.types.is_timestamp(column.type):
+                # Midnight timestamps are dates; others stay timestamps and fail as unparsable.
+                with contextlib.suppress(pa.ArrowInvalid):
+                    column = column.cast(pa.date32())
+            columns.append([v or "" for v in column.cast(pa.string()).to_pylist()])
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise CensusError(f"{path}: column {name} has unsupported type {column.type}") from exc
+    rows = [list(values) for values in zip(*columns, strict=True)]
+    return list(table.column_names), rows, [f"row {i}" for i in range(1, table.num_rows + 1)]
+
+
+def _parse_date(text: str) -> dt.date | None:
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _parse_bool(text: str) -> bool | None:
+    lowered = text.lower()
+    return True if lowered in _TRUE else False if lowered in _FALSE else None
+
+
+def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
+    """Validate a user's census file and return the normalized frame; any bad row is a CensusError.
+
+    Values are read as strings first so each problem is pinned to a line (CSV) or row (Parquet).
+    Only the first kind of problem is reported, with up to five offending rows.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        header, rows, where = _read_csv_strings(path)
+    elif suffix == ".parquet":
+        header, rows, where = _read_parquet_strings(path)
+    else:
+        raise CensusError(f"{path}: unsupported census file type {suffix or '(none)'!r}; use .csv or .parquet")
+
+    repeated = sorted(name for name, count in Counter(header).items() if count > 1)
+    if repeated:
+        raise CensusError(f"{path}: repeated column(s) {', '.join(repeated)}")
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise CensusError(f"{path}: missing required column(s) {', '.join(missing)}")
+    unknown = [c for c in header if c not in COLUMNS]
+    if unknown:
+        raise CensusError(f"{path}: unknown column(s) {', '.join(unknown)}; allowed columns are {', '.join(COLUMNS)}")
+    if not rows:
+        raise CensusError(f"{path}: no data rows")
+
+    raw = {name: [row[i].strip() for row in rows] for i, name in enumerate(header)}
+    ids = raw["employee_id"]
+
+    def fail(reason: str, bad: list[int], show_value: str | None = None) -> NoReturn:
+        def label(i: int) -> str:
+            who = ids[i] or "no employee_id"
+            return f"{where[i]} ({who}: {raw[show_value][i]!r})" if show_value else f"{where[i]} ({who})"
+
+        more = f" and {len(bad) - MAX_SHOWN} more" if len(bad) > MAX_SHOWN else ""
+        raise CensusError(f"{path}: {reason} at {', '.join(label(i) for i in bad[:MAX_SHOWN])}{more}")
+
+    dates: dict[str, list[dt.date | None]] = {}
+    for name in DATE_COLUMNS:
+        texts = raw.get(name, [""] * len(rows))
+        dates[name] = [_parse_date(t) if t else None for t in texts]
+        required = name in REQUIRED_COLUMNS
+        bad = [i for i, (t, d) in enumerate(zip(texts, dates[name], strict=True)) if d is None and (t or required)]
+        if bad:
+            fail(f"unparsable {name} (expected YYYY-MM-DD)", bad, show_value=name)
+
+    no_id = [i for i, e in enumerate(ids) if not e]
+    if no_id:
+        fail("missing employee_id", no_id)
+    counts = Counter(ids)
+    duplicated = [i for i, e in enumerate(ids) if counts[e] > 1]
+    if duplicated:
+        fail("duplicate employee_id", duplicated)
+
+    pay = [_parse_number(t) for t in raw["annual_pay"]]
+    bad = [i for i, p in enumerate(pay) if p is None or p <= 0]
+    if bad:
+        fail("annual_pay missing, not a number or not positive", bad, show_value="annual_pay")
+
+    birth, hire, term = dates["birth_date"], dates["hire_date"], dates["termination_date"]
+    order_checks = [
+        (f"hire_date after census date {census_date.isoformat()}", lambda i: hire[i] > census_date),
+        ("termination_date before hire_date", lambda i: term[i] is not None and term[i] < hire[i]),
+        ("birth_date after hire_date", lambda i: birth[i] > hire[i]),
+    ]
+    for reason, is_bad in order_checks:
+        bad = [i for i in range(len(rows)) if is_bad(i)]
+        if bad:
+            fail(reason, bad)
+
+    if "active" in raw:
+        active = [_parse_bool(t) for t in raw["active"]]
+        bad = [i for i, a in enumerate(active) if a is None]
+        if bad:
+            fail("active is not true/false", bad, show_value="active")
+    else:
+        active = [t is None or t > census_date for t in term]
+    rate = (
+        [_parse_number(t) for t in raw["deferral_rate"]]
+        if "deferral_rate" in raw
+        else [OPTIONAL_COLUMNS["deferral_rate"]] * len(rows)
+    )
+    bad = [i for i, r in enumerate(rate) if r is None or not 0 <= r <= 1]
+    if bad:
+        fail("deferral_rate missing or not a number between 0 and 1", bad, show_value="deferral_rate")
+    hours = (
+        [_parse_number(t) for t in raw["scheduled_hours"]]
+        if "scheduled_hours" in raw
+        else [float(OPTIONAL_COLUMNS["scheduled_hours"])] * len(rows)
+    )
+    bad = [i for i, h in enumerate(hours) if h is None or not 0 < h <= MAX_HOURS or h != int(h)]
+    if bad:
+        fail(
+            f"scheduled_hours missing or not a whole number from 1 to {MAX_HOURS}",
+            bad,
+            show_value="scheduled_hours",
+        )
+
+    return _frame(ids, birth, hire, term, active, pay, rate, [int(h) for h in hours])
+
+
+def census_file(config: ScenarioConfig) -> Path:
+    """The scenario's census file; without one, the generated default is written once and reused."""
+    if config.census.path is not None:
+        return config.census.path
+    settings = config.census
+    path = (
+        planwise_home()
+        / "census"
+        / (f"generated_{settings.employees}_seed{settings.seed}_{config.census_date.isoformat()}.csv")
+    )
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.csv")
+        write_census(generate_census(settings.employees, settings.seed, config.census_date), partial)
+        partial.replace(path)
+    return path
