@@ -7,10 +7,12 @@ import neither Dagster nor dbt.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from planwise_assets.lib.data_root import DEFAULT_SCENARIOS_DIR, planwise_home
 from planwise_assets.lib.errors import PlanwiseError, ScenarioFileError
@@ -180,5 +182,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def run() -> NoReturn:
+    """The installed `planwise` command: main(), then an exit that skips Python's final clean-up.
+
+    By then every file is written and closed, and every worker process joined. The exit handlers
+    still run (they release dbt's multiprocessing locks, flush the logs); what is skipped is the
+    interpreter's last garbage collection over every object dbt and Dagster made: about 1.1 s
+    after a 10,000-employee batch, 1.4 s at 100,000, for nothing the user needs.
+    """
+    code = main()
+    atexit._run_exitfuncs()  # noqa: SLF001 - the standard library's own exit handlers, run now
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
