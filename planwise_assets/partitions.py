@@ -15,16 +15,23 @@ from dagster import (
     TimeWindowPartitionsDefinition,
 )
 
+from planwise_assets.scenarios import FIRST_SIMULATION_YEAR, LAST_SIMULATION_YEAR
+
 SCENARIO = "scenario"
 YEAR = "year"
 
 scenario_partitions = DynamicPartitionsDefinition(name="scenarios")
 
 # Simulation years lie in the future, so the dimension has an explicit end instead of
-# stopping at "now". A time-window dimension (not a static one) is what Dagster accepts
-# for a self-dependency on the previous year.
+# stopping at "now" (the end is exclusive). A time-window dimension (not a static one) is what
+# Dagster accepts for a self-dependency on the previous year.
 year_partitions = TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", start="2020", end="2051", end_offset=30, fmt="%Y", timezone="UTC"
+    cron_schedule="0 0 1 1 *",
+    start=str(FIRST_SIMULATION_YEAR),
+    end=str(LAST_SIMULATION_YEAR + 1),
+    end_offset=30,
+    fmt="%Y",
+    timezone="UTC",
 )
 
 simulation_partitions = MultiPartitionsDefinition({SCENARIO: scenario_partitions, YEAR: year_partitions})

@@ -20,6 +20,10 @@ from planwise_assets.errors import ScenarioFileError, UnsafeScenarioName
 
 SCENARIO_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_SCENARIO_FILE_BYTES = 1024 * 1024
+# The years a scenario may simulate: the year partitions (planwise_assets.partitions) offer
+# exactly these, and the IRS limits seed is published from the first.
+FIRST_SIMULATION_YEAR = 2020
+LAST_SIMULATION_YEAR = 2050
 
 
 def validate_scenario_id(scenario_id: str) -> str:
@@ -43,8 +47,8 @@ class ScenarioSection(_Section):
 
 
 class SimulationSection(_Section):
-    start_year: int = Field(ge=2021, le=2050)
-    end_year: int = Field(ge=2021, le=2050)
+    start_year: int = Field(ge=FIRST_SIMULATION_YEAR, le=LAST_SIMULATION_YEAR)
+    end_year: int = Field(ge=FIRST_SIMULATION_YEAR, le=LAST_SIMULATION_YEAR)
     random_seed: int = Field(ge=0)
     target_growth_rate: float = Field(ge=-0.5, le=1)
 
