@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from planwise_assets.scenarios import ScenarioConfig
+from planwise_assets.scenarios import EligibilitySection, ScenarioConfig
 from planwise_assets.warehouse import REPO_ROOT, warehouse_path
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
@@ -48,6 +48,14 @@ def _date_or_none(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _eligibility_vars(prefix: str, eligibility: EligibilitySection) -> dict[str, Any]:
+    return {
+        f"{prefix}_waiting_period_days": eligibility.waiting_period_days,
+        f"{prefix}_minimum_age": eligibility.minimum_age,
+        f"{prefix}_entry_dates": eligibility.entry_dates,
+    }
+
+
 def _plan_vars(config: ScenarioConfig) -> dict[str, Any]:
     """The DC plan's parameters; formulas become rows that the SQL reads as a VALUES table."""
     auto = config.enrollment.auto_enrollment
@@ -57,8 +65,9 @@ def _plan_vars(config: ScenarioConfig) -> dict[str, Any]:
     core = config.employer_core
     formula = match.formula()
     return {
-        "eligibility_waiting_period_days": config.eligibility.waiting_period_days,
-        "eligibility_minimum_age": config.eligibility.minimum_age,
+        **_eligibility_vars("eligibility", config.eligibility),
+        **_eligibility_vars("match_eligibility", match.eligibility.dates(config.eligibility)),
+        **_eligibility_vars("core_eligibility", core.eligibility.dates(config.eligibility)),
         "auto_enrollment_enabled": auto.enabled,
         "auto_enrollment_scope": auto.scope,
         "auto_enrollment_hire_date_cutoff": _date_or_none(auto.hire_date_cutoff),
