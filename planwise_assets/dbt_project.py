@@ -126,8 +126,17 @@ def parse_vars() -> dict[str, Any]:
     return {**dbt_vars(reference, 2025), "warehouse_path": "parse-only.duckdb"}
 
 
-def dbt_args(command: str, variables: dict[str, Any]) -> list[str]:
-    """CLI arguments for an in-process dbt call on this project."""
+def dbt_args(command: str, variables: dict[str, Any], threads: int | None = None) -> list[str]:
+    """CLI arguments for an in-process dbt call on this project.
+
+    By default dbt runs the profile's two models at a time and DuckDB uses all cores. With
+    `threads`, both are pinned to that number (the profile's target `pinned_threads`): results
+    must not depend on it, and tests/test_determinism.py checks that they do not.
+    """
+    pinned: list[str] = []
+    if threads is not None:
+        pinned = ["--threads", str(threads), "--target", "pinned_threads"]
+        variables = {**variables, "duckdb_threads": threads}
     return [
         command,
         "--project-dir",
@@ -137,6 +146,7 @@ def dbt_args(command: str, variables: dict[str, Any]) -> list[str]:
         "--vars",
         json.dumps(variables, sort_keys=True),
         "--quiet",
+        *pinned,
     ]
 
 
