@@ -268,8 +268,12 @@ def test_assumptions_list_every_resolved_parameter_by_dotted_key(configs, base_w
     assert set(rows) == set(flatten(configs[BASE].model_dump(mode="json")))
 
 
-def test_metadata_names_scenario_census_code_and_dagster_run(configs, workbook_runs, base_workbook, planwise_home):
+def test_metadata_names_scenario_census_code_dagster_run_and_results(
+    configs, workbook_runs, base_workbook, planwise_home
+):
     from planwise_assets.census import file_sha256
+    from planwise_assets.fingerprint import results_fingerprint
+    from planwise_assets.warehouse import warehouse_path
 
     fields = dict(_rows(base_workbook["Metadata"]))
     run = workbook_runs[BASE]
@@ -282,6 +286,8 @@ def test_metadata_names_scenario_census_code_and_dagster_run(configs, workbook_r
     assert re.fullmatch(r"git [0-9a-f]{4,}.*|planwise .+", fields["code_version"])
     assert dt.datetime.fromisoformat(fields["created_at"]).utcoffset() == dt.timedelta(0)
     assert 0 < fields["export_seconds"] < 30
+    with duckdb.connect(str(warehouse_path(BASE)), read_only=True) as con:
+        assert fields["results_fingerprint"] == results_fingerprint(con)
     twin = json.loads((_exports(planwise_home, BASE) / f"{BASE}_metadata.json").read_text())
     assert {key: twin[key] for key in fields} == fields
     assert twin["parameters"]["simulation.random_seed"] == 42

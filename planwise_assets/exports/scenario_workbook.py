@@ -37,6 +37,7 @@ from planwise_assets.exports.sources import (
     shown_columns,
     yearly_summary,
 )
+from planwise_assets.fingerprint import results_fingerprint
 from planwise_assets.scenarios import ScenarioConfig
 from planwise_assets.warehouse import warehouse_path
 
@@ -132,8 +133,11 @@ def _write_assumptions(wb: Workbook, parameters: dict[str, Any], overrides: Tabl
         write_table(ws, overrides, start_row=len(resolved) + 3)
 
 
-def scenario_metadata(config: ScenarioConfig, years: list[int], run_id: str | None, seconds: float) -> dict[str, Any]:
-    """What produced the workbook: the scenario and the years it holds, its census, the code and the run."""
+def scenario_metadata(
+    config: ScenarioConfig, years: list[int], run_id: str | None, seconds: float, fingerprint: str
+) -> dict[str, Any]:
+    """What produced the workbook: the scenario and the years it holds, its census, the code and the run,
+    and the fingerprint of the results (planwise_assets.fingerprint): equal for two runs with equal marts."""
     census = Path(census_file(config))
     return {
         "scenario_id": config.scenario_id,
@@ -146,6 +150,7 @@ def scenario_metadata(config: ScenarioConfig, years: list[int], run_id: str | No
         "warehouse_file": str(warehouse_path(config.scenario_id)),
         "code_version": code_version(),
         "dagster_run_id": run_id or "none",
+        "results_fingerprint": fingerprint,
         "created_at": created_at(),
         "export_seconds": round(seconds, 3),
     }
@@ -185,7 +190,7 @@ def write_scenario_outputs(
         ):
             write_bulk_sheets(archive, wb, con, pending)
             years = summary.column("simulation_year")
-            metadata = scenario_metadata(config, years, run_id, time.perf_counter() - started)
+            metadata = scenario_metadata(config, years, run_id, time.perf_counter() - started, results_fingerprint(con))
             write_key_values(metadata_sheet, ("field", "value"), list(metadata.items()))
             add_openpyxl_parts(archive, wb, pending)
         with atomic_file(summary_csv) as partial:
