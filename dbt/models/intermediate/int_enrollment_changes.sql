@@ -47,21 +47,23 @@ auto_windows as (
     {% endif %}
 ),
 
+auto_weighted as (
+    {{ with_band_multipliers(
+        'auto_windows', 'opt_out_multipliers', ['age_band', 'pay_band'], 'opt_out_probability',
+        base=var('auto_enrollment_opt_out_rate')
+    ) }}
+),
+
+-- the draws of the year the window closes in
 auto_candidates as (
     select
-        auto_windows.*,
-        auto_windows.window_opens + {{ var('auto_enrollment_window_days') }} as auto_enrollment_date,
-        {{ var('auto_enrollment_opt_out_rate') }} * age_multiplier.multiplier * pay_multiplier.multiplier
-            as opt_out_probability,
-        {{ draw('auto_enrollment_opt_out', year='year(auto_windows.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')') }}
+        auto_weighted.*,
+        auto_weighted.window_opens + {{ var('auto_enrollment_window_days') }} as auto_enrollment_date,
+        {{ draw('auto_enrollment_opt_out', year='year(auto_weighted.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')') }}
             as opt_out_draw,
-        {{ draw('auto_enrollment_opt_out_date', year='year(auto_windows.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')') }}
+        {{ draw('auto_enrollment_opt_out_date', year='year(auto_weighted.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')') }}
             as opt_out_date_draw
-    from auto_windows
-    inner join {{ ref('opt_out_multipliers') }} as age_multiplier
-        on age_multiplier.dimension = 'age_band' and age_multiplier.band = auto_windows.age_band
-    inner join {{ ref('opt_out_multipliers') }} as pay_multiplier
-        on pay_multiplier.dimension = 'pay_band' and pay_multiplier.band = auto_windows.pay_band
+    from auto_weighted
 ),
 
 auto_outcomes as (

@@ -6,26 +6,25 @@
 with
 
 stayers as (
+    {{ stayers() }}
+),
+
+promoted as (
     select
-        start_population.employee_id,
-        coalesce(promotions.level_after, start_population.level) as level,
-        coalesce(promotions.pay_after, start_population.annual_pay) as pay_before
-    from {{ ref('int_workforce_start') }} as start_population
-    left join {{ ref('int_experienced_terminations') }} as leavers
-        on leavers.employee_id = start_population.employee_id
-        and leavers.simulation_year = start_population.simulation_year
+        stayers.employee_id,
+        coalesce(promotions.level_after, stayers.level) as level,
+        coalesce(promotions.pay_after, stayers.annual_pay) as pay_before
+    from stayers
     left join {{ ref('int_promotions') }} as promotions
-        on promotions.employee_id = start_population.employee_id
-        and promotions.simulation_year = start_population.simulation_year
-    where start_population.simulation_year = {{ var('simulation_year') }}
-        and leavers.employee_id is null
+        on promotions.employee_id = stayers.employee_id
+        and promotions.simulation_year = stayers.simulation_year
 ),
 
 with_merit as (
-    select stayers.*, merit.merit_rate as level_merit_rate
-    from stayers
+    select promoted.*, merit.merit_rate as level_merit_rate
+    from promoted
     inner join {{ ref('merit_by_level') }} as merit
-        on merit.level = stayers.level
+        on merit.level = promoted.level
 ),
 
 -- payroll and merit-weighted payroll in exact integers: cents, and cents x millionths
