@@ -67,13 +67,15 @@ def test_contributions_capped_at_402g_plus_catch_up_and_match_on_401a17_pay(limi
     # 15% of 401(a)(17)-capped $350,000 = $52,500 > 402(g) $23,500 + catch-up $7,500 = $31,000.
     # Match (tiered 100% of 3% + 50% of next 2%) on the contributed rate 31,000 / 350,000 = 8.9%:
     # 3% + 1% = 4% of $350,000 = $14,000.
-    snapshot = _snapshot(limits_scenario, "employee_contribution_amount, match_compensation, employer_match_amount")
+    snapshot = _snapshot(
+        limits_scenario, "employee_contribution_amount, match_compensation_amount, employer_match_amount"
+    )
     assert snapshot["A55"] == (Decimal("31000.00"), Decimal("350000.00"), Decimal("14000.00"))
 
 
 def test_age_62_gets_the_super_catch_up_in_2025(limits_scenario):
     # 402(g) $23,500 + ages 60-63 super catch-up $11,250 = $34,750.
-    snapshot = _snapshot(limits_scenario, "deferral_limit, employee_contribution_amount")
+    snapshot = _snapshot(limits_scenario, "deferral_limit_amount, employee_contribution_amount")
     assert snapshot["B62"] == (Decimal("34750.00"), Decimal("34750.00"))
 
 
@@ -92,8 +94,8 @@ def test_summary_totals_equal_the_snapshot(limits_scenario):
     # 31,000 + 34,750 + 4,000 employee; 14,000 + 14,000 (B62: 34,750/350,000 > 5%) + 3,500 match
     summary = query(
         limits_scenario,
-        "select employee_contributions, employer_match, total_employer_cost, employees_at_402g_limit "
-        "from fct_yearly_summary",
+        "select employee_contribution_amount, employer_match_amount, total_employer_cost_amount, "
+        "employees_at_402g_limit from fct_yearly_summary",
     )
     assert summary == [(Decimal("69750.00"), Decimal("31500.00"), Decimal("31500.00"), 2)]
 
@@ -110,12 +112,12 @@ def test_cliff_three_leaver_with_two_years_forfeits_all_employer_money(tmp_path,
         vesting={"schedule": "cliff", "years": 3},
         employer_match={"eligibility": {"require_active_at_year_end": False}},
     )
-    match, vested_pct, vested_balance, forfeiture, status, service = _snapshot(
+    match, vested_rate, vested_balance, forfeiture, status, service = _snapshot(
         "cliff",
-        "employer_match_amount, vested_pct, vested_balance, forfeiture_amount, employment_status, "
+        "employer_match_amount, vested_rate, vested_balance_amount, forfeiture_amount, employment_status, "
         "vesting_service_years",
     )["L1"]
-    assert (status, service, vested_pct, vested_balance) == ("terminated", 2, Decimal("0.0000"), Decimal("0.00"))
+    assert (status, service, vested_rate, vested_balance) == ("terminated", 2, Decimal("0.0000"), Decimal("0.00"))
     assert match > 0 and forfeiture == match
     assert query("cliff", "select amount from fct_yearly_events where event_type = 'forfeiture'") == [(match,)]
 
@@ -128,7 +130,7 @@ def test_graded_six_vests_twenty_percent_a_year_from_year_two(tmp_path, write_sc
         tmp_path, "graded", [f"{emp},1980-01-01,{hired},,true,50000.00,0.05,2080" for emp, hired in hires.items()]
     )
     _simulate(write_scenario, run_scenario, "graded", census, vesting={"schedule": "graded", "years": 6})
-    snapshot = _snapshot("graded", "vesting_service_years, vested_pct")
+    snapshot = _snapshot("graded", "vesting_service_years, vested_rate")
     assert {emp: (service, float(pct)) for emp, (service, pct) in snapshot.items()} == {
         "S1": (1, 0.0),
         "S2": (2, 0.2),
@@ -235,12 +237,13 @@ def test_plan_checks_fail_on_tampered_data(limits_scenario):
     shutil.copy(warehouse_path(limits_scenario), warehouse_path(limits_scenario).with_name("scratch.duckdb"))
     with duckdb.connect(str(warehouse_path(limits_scenario))) as con:
         con.execute("update fct_workforce_snapshot set employee_contribution_amount = 40000 where employee_id = 'A55'")
-        con.execute("update fct_workforce_snapshot set match_compensation = 400000 where employee_id = 'B62'")
-        con.execute("update fct_workforce_snapshot set vested_balance = employer_money + 1 where employee_id = 'C40'")
+        con.execute("update fct_workforce_snapshot set match_compensation_amount = 400000 where employee_id = 'B62'")
+        con.execute("update fct_workforce_snapshot set vested_balance_amount = employer_money_amount + 1 "
+            "where employee_id = 'C40'")
         con.execute("update fct_workforce_snapshot set is_enrolled = true where employee_id = 'D30'")
         con.execute(
             "insert into fct_yearly_events (event_id, scenario_id, plan_design_id, simulation_year, employee_id, "
-            "event_type, event_sequence, effective_date, rate_before, rate_after) values "
+            "event_type, event_sequence, effective_date, previous_rate, new_rate) values "
             "('x', 'limits', 'standard', 2025, 'C40', 'deferral_escalation', 4, date '2025-01-01', 0.04, 0.5)"
         )
     try:

@@ -95,7 +95,7 @@ def test_every_dbt_variable_is_read_by_the_sql():
 
 FAMILIES = {
     "workforce": ({"workforce": {"total_termination_rate": 0.2}}, "experienced_terminations"),
-    "compensation": ({"compensation": {"merit_budget": 0.06}}, "total_prorated_pay"),
+    "compensation": ({"compensation": {"merit_budget": 0.06}}, "total_prorated_pay_amount"),
     "eligibility": ({"eligibility": {"waiting_period_days": 365}}, "eligible_actives"),
     "auto_enrollment": (
         {"enrollment": {"auto_enrollment": {"enabled": True, "scope": "all_eligible_employees"}}},
@@ -106,9 +106,9 @@ FAMILIES = {
         "participation_rate",
     ),
     "deferral_escalation": ({"deferral_escalation": {"enabled": True}}, "avg_deferral_rate"),
-    "employer_match": ({"employer_match": {"active_formula": "stretch_match"}}, "employer_match"),
-    "employer_core": ({"employer_core": {"enabled": True}}, "employer_core"),
-    "vesting": ({"vesting": {"schedule": "immediate"}}, "forfeitures"),
+    "employer_match": ({"employer_match": {"active_formula": "stretch_match"}}, "employer_match_amount"),
+    "employer_core": ({"employer_core": {"enabled": True}}, "employer_core_amount"),
+    "vesting": ({"vesting": {"schedule": "immediate"}}, "forfeiture_amount"),
     # the projected 2027 limit itself (a small census may have nobody at the limit)
     "irs_limits": ({"irs_limits": {"projection_rate": 0.0}}, "int_irs_limits.elective_deferral_limit"),
 }

@@ -28,8 +28,8 @@ events as (
 snapshot as (
     select
         count(*) filter (where employment_status = 'active') as active_headcount_end,
-        sum(prorated_pay) as total_prorated_pay,
-        sum({{ cents('annual_pay') }}) filter (where employment_status = 'active') as active_pay_cents,
+        sum(prorated_pay_amount) as total_prorated_pay,
+        sum({{ cents('annual_pay_amount') }}) filter (where employment_status = 'active') as active_pay_cents,
         count(*) filter (where employment_status = 'active' and is_eligible) as eligible_actives,
         count(*) filter (where employment_status = 'active' and is_eligible and is_enrolled) as enrolled_actives,
         count(*) filter (where employment_status = 'active' and is_enrolled) as enrolled_active_count,
@@ -55,11 +55,11 @@ select
     events.new_hire_terminations,
     events.promotions,
     events.raises,
-    cast(snapshot.total_prorated_pay as decimal(18, 2)) as total_prorated_pay,
+    cast(snapshot.total_prorated_pay as decimal(18, 2)) as total_prorated_pay_amount,
     cast(
         {{ divide_rounded('snapshot.active_pay_cents', 'nullif(snapshot.active_headcount_end, 0) * 100', 2) }}
         as decimal(14, 2)
-    ) as average_annual_pay,
+    ) as average_annual_pay_amount,
     snapshot.eligible_actives,
     snapshot.enrolled_actives,
     cast(
@@ -72,10 +72,10 @@ select
             0
         ) as decimal(8, 6)
     ) as avg_deferral_rate,
-    cast(snapshot.employee_contributions as decimal(18, 2)) as employee_contributions,
-    cast(snapshot.employer_match as decimal(18, 2)) as employer_match,
-    cast(snapshot.employer_core as decimal(18, 2)) as employer_core,
-    cast(snapshot.employer_match + snapshot.employer_core as decimal(18, 2)) as total_employer_cost,
+    cast(snapshot.employee_contributions as decimal(18, 2)) as employee_contribution_amount,
+    cast(snapshot.employer_match as decimal(18, 2)) as employer_match_amount,
+    cast(snapshot.employer_core as decimal(18, 2)) as employer_core_amount,
+    cast(snapshot.employer_match + snapshot.employer_core as decimal(18, 2)) as total_employer_cost_amount,
     cast(
         coalesce(
             {{ divide_rounded(
@@ -83,13 +83,13 @@ select
             ) }},
             0
         ) as decimal(8, 6)
-    ) as employer_cost_pct_payroll,
+    ) as employer_cost_rate,
     snapshot.employees_at_402g_limit,
     events.auto_enrollments,
     events.voluntary_enrollments,
     events.opt_outs,
     events.escalations,
-    cast(snapshot.forfeitures as decimal(18, 2)) as forfeitures
+    cast(snapshot.forfeitures as decimal(18, 2)) as forfeiture_amount
 from plan
 cross join events
 cross join snapshot
