@@ -50,6 +50,7 @@ earned as (
 ),
 
 -- 401(a)(17): a deferral is scaled by limit / pay when the pay counted for the year is higher
+-- (in HUGEINT: rate x pay x limit passes BIGINT's range)
 requested as (
     select
         earned.employee_id,
@@ -58,9 +59,9 @@ requested as (
         {% for deferral in ['deferral', 'unmatched_deferral'] %}
         case when earned.enrolled_cent_days > 0 then
             {{ divide_rounded(
-                'earned.' ~ deferral ~ '_rate_cent_days'
+                'cast(earned.' ~ deferral ~ '_rate_cent_days as hugeint)'
                     ~ ' * least(earned.enrolled_cent_days, ' ~ cents('limits.compensation_limit') ~ ' * ' ~ days_in_year() ~ ')',
-                'earned.enrolled_cent_days * ' ~ days_in_year() ~ ' * 100000000',
+                'cast(earned.enrolled_cent_days as hugeint) * ' ~ days_in_year() ~ ' * 100000000',
                 2
             ) }}
         else 0 end as requested_{{ deferral }}{{ ',' if not loop.last }}

@@ -45,8 +45,9 @@ raised as (
         with_merit.employee_id,
         with_merit.level,
         with_merit.pay_before,
-        {{ millionths('with_merit.level_merit_rate') }} * {{ millionths(rate('merit_budget')) }} * budget.payroll_cents
-            as merit_numerator,
+        -- HUGEINT: payroll x two rates passes BIGINT's range
+        cast({{ millionths('with_merit.level_merit_rate') }} as hugeint) * {{ millionths(rate('merit_budget')) }}
+            * budget.payroll_cents as merit_numerator,
         -- at least 1, so that a payroll without merit rates gives a zero merit rate, not a division by zero
         greatest(budget.merit_weighted_payroll, 1) as merit_weighted_payroll,
         {{ rate('cola_rate') }} as cola_rate

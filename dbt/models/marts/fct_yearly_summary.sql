@@ -79,7 +79,9 @@ select
     cast(
         coalesce(
             {{ divide_rounded(
-                cents('snapshot.employer_match + snapshot.employer_core'), 'nullif(' ~ cents('snapshot.total_prorated_pay') ~ ', 0)', 6
+                'cast(' ~ cents('snapshot.employer_match + snapshot.employer_core') ~ ' as hugeint)',
+                'nullif(' ~ cents('snapshot.total_prorated_pay') ~ ', 0)',
+                6
             ) }},
             0
         ) as decimal(8, 6)
