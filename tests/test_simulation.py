@@ -22,6 +22,7 @@ INVARIANT_CHECKS = (
     "assert_no_event_after_termination",
     "unique_fct_yearly_events_event_id",
     "assert_only_this_scenario",
+    "assert_events_in_their_simulation_year",
 )
 
 
@@ -323,6 +324,12 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
             "insert into fct_yearly_events select * replace (event_id || ':late' as event_id, "
             "'raise' as event_type, effective_date + 1 as effective_date) "
             "from fct_yearly_events where event_type = 'termination' and effective_date < date '2026-12-31' limit 1"
+        )
+        # an event of 2025 dated in 2026
+        con.execute(
+            "insert into fct_yearly_events select * replace (event_id || ':next_year' as event_id, "
+            "date '2026-01-15' as effective_date) "
+            "from fct_yearly_events where event_type = 'hire' and simulation_year = 2025 limit 1"
         )
         # one year-end active fewer in 2025: breaks the growth target and next year's start
         con.execute(
