@@ -117,7 +117,9 @@ def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, 
     assert {"time", "level", "scenario_id", "plan_design_id", "message"} <= set(records[0])
 
 
-def test_resume_reruns_only_what_failed_and_backs_up_before_rebuilding(first_batch, batch_folder, planwise_home):
+def test_resume_reruns_only_what_failed_and_backs_up_before_rebuilding(
+    first_batch, batch_folder, planwise_home, capsys
+):
     from planwise_assets.client.cli import main
 
     _, batch_dir = first_batch
@@ -131,7 +133,9 @@ def test_resume_reruns_only_what_failed_and_backs_up_before_rebuilding(first_bat
     kept_runs = {e["scenario_id"]: e["run_ids"] for e in before["scenarios"] if e["status"] == "succeeded"}
     code = main(["batch", "--scenarios-dir", str(batch_folder), "--resume", str(batch_dir)])
     after = {e["scenario_id"]: e for e in json.loads((batch_dir / "batch_summary.json").read_text())["scenarios"]}
-    assert code == 0
+    # every scenario succeeded, but typo.yaml is still invalid and skipped
+    assert code == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "3 succeeded, 0 failed, 1 invalid"
     assert {s: e["status"] for s, e in after.items()} == dict.fromkeys(after, "succeeded")
     assert {s: after[s]["run_ids"] for s in kept_runs} == kept_runs  # not run again
     # the failed scenario's file existed (census never loaded), so it was backed up first

@@ -161,6 +161,28 @@ def test_scenario_workbook_depends_on_the_marts_it_reads_for_all_years_of_its_sc
     assert AssetKey("scenario_workbook") in graph.get(AssetKey("comparison_report")).parent_keys
 
 
+@pytest.mark.parametrize(
+    ("column", "kind", "expected"),
+    [
+        ("employer_match_amount", "decimal", '"$"#,##0.00'),
+        ("amount", "decimal", '"$"#,##0.00'),
+        ("participation_rate", "decimal", "0.00%"),
+        ("rate", "decimal", "0.00%"),  # a match tier's or core band's rate parameter
+        ("employees_at_402g_limit", "integer", "#,##0"),  # a count, though it names a limit
+        ("vesting_service_years", "integer", "#,##0"),
+        ("simulation_year", "integer", "0"),
+        ("previous_level", "integer", "0"),
+        ("merit_budget", "decimal", "#,##0.00"),  # neither money nor a rate by its name
+        ("hire_date", "date", "yyyy-mm-dd"),
+        ("event_type", "text", "General"),
+    ],
+)
+def test_number_format_follows_the_unit_at_the_end_of_the_column_name(column, kind, expected):
+    from planwise_assets.defs.exports.formats import number_format
+
+    assert number_format(column, kind) == expected
+
+
 def test_scenario_outputs_are_written_under_exports_with_their_twins(workbook_runs, planwise_home):
     folder = _exports(planwise_home, BASE)
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -201,14 +223,14 @@ def test_events_summary_counts_and_totals_events_by_year_and_type(base_workbook)
         "simulation_year",
         "event_type",
         "event_count",
-        "total_pay_before_amount",
-        "total_pay_after_amount",
+        "total_previous_pay_amount",
+        "total_new_pay_amount",
     ]
     expected = query(
         BASE,
         """
-        select simulation_year, event_type, count(*), sum(pay_before), sum(pay_after), sum(amount),
-               sum(pay_after - pay_before)
+        select simulation_year, event_type, count(*), sum(previous_pay_amount), sum(new_pay_amount), sum(amount),
+               sum(new_pay_amount - previous_pay_amount)
         from fct_yearly_events group by all order by all
         """,
     )
@@ -222,13 +244,13 @@ def test_contributions_sheet_shows_payroll_and_every_cost_column_by_year(base_wo
     ws = base_workbook["Contributions"]
     assert _header(ws) == [
         "simulation_year",
-        "total_prorated_pay",
-        "employee_contributions",
-        "employer_match",
-        "employer_core",
-        "total_employer_cost",
-        "employer_cost_pct_payroll",
-        "forfeitures",
+        "total_prorated_pay_amount",
+        "employee_contribution_amount",
+        "employer_match_amount",
+        "employer_core_amount",
+        "total_employer_cost_amount",
+        "employer_cost_rate",
+        "forfeiture_amount",
     ]
     expected = query(BASE, f"select {', '.join(_header(ws))} from fct_yearly_summary order by simulation_year")
     _assert_rows_equal(_rows(ws), expected)
@@ -248,14 +270,15 @@ def test_analyst_formatting_frozen_bold_header_number_formats_widths_filter(base
         return ws.cell(row=2, column=_header(ws).index(column) + 1).number_format
 
     currency, percent, count = '"$"#,##0.00', "0.00%", "#,##0"
-    assert fmt(summary, "total_prorated_pay") == currency
-    assert fmt(summary, "employer_match") == currency
+    assert fmt(summary, "total_prorated_pay_amount") == currency
+    assert fmt(summary, "employer_match_amount") == currency
     assert fmt(summary, "participation_rate") == percent
-    assert fmt(summary, "employer_cost_pct_payroll") == percent
+    assert fmt(summary, "employer_cost_rate") == percent
     assert fmt(summary, "hires") == count
     assert fmt(summary, "employees_at_402g_limit") == count
     assert fmt(summary, "simulation_year") == "0"
-    assert fmt(snapshot, "prorated_pay") == currency
+    assert fmt(snapshot, "prorated_pay_amount") == currency
+    assert fmt(snapshot, "vested_rate") == percent
     assert fmt(snapshot, "employee_contribution_amount") == currency
     assert fmt(snapshot, "deferral_rate") == percent
     assert fmt(snapshot, "hire_date") == "yyyy-mm-dd"
@@ -275,8 +298,12 @@ def test_assumptions_list_every_resolved_parameter_by_dotted_key(configs, base_w
     assert set(rows) == set(flatten(configs[BASE].model_dump(mode="json")))
 
 
-def test_metadata_names_scenario_census_code_and_dagster_run(configs, workbook_runs, base_workbook, planwise_home):
+def test_metadata_names_scenario_census_code_dagster_run_and_results(
+    configs, workbook_runs, base_workbook, planwise_home
+):
     from planwise_assets.lib.census import file_sha256
+    from planwise_assets.lib.data_root import warehouse_path
+    from planwise_assets.lib.fingerprint import results_fingerprint
 
     fields = dict(_rows(base_workbook["Metadata"]))
     run = workbook_runs[BASE]
@@ -289,6 +316,8 @@ def test_metadata_names_scenario_census_code_and_dagster_run(configs, workbook_r
     assert re.fullmatch(r"git [0-9a-f]{4,}.*|planwise .+", fields["code_version"])
     assert dt.datetime.fromisoformat(fields["created_at"]).utcoffset() == dt.timedelta(0)
     assert 0 < fields["export_seconds"] < 30
+    with duckdb.connect(str(warehouse_path(BASE)), read_only=True) as con:
+        assert fields["results_fingerprint"] == results_fingerprint(con)
     twin = json.loads((_exports(planwise_home, BASE) / f"{BASE}_metadata.json").read_text())
     assert {key: twin[key] for key in fields} == fields
     assert twin["parameters"]["simulation.random_seed"] == 42
@@ -345,15 +374,15 @@ def test_override_register_and_empty_cost_columns(configs, write_scenario, tmp_p
     config = write_scenario("exp_register", simulation={"end_year": 2026}, census=census)
     shutil.copy(warehouse_path(BASE), warehouse_path("exp_register"))
     with duckdb.connect(str(warehouse_path("exp_register"))) as con:
-        con.execute("update fct_yearly_summary set employer_core = null")
+        con.execute("update fct_yearly_summary set employer_core_amount = null")
         con.execute(
             "create or replace table scenario_overrides as select 'simulation.target_growth_rate' as path, "
             "'0.03' as base_value, '0.05' as scenario_value, 'expansion' as reason"
         )
     wb = load_workbook(write_scenario_outputs(config, tmp_path, None)[0])
-    assert "employer_core" not in _header(wb["Summary"])
-    assert "employer_core" not in _header(wb["Contributions"])
-    assert "total_employer_cost" in _header(wb["Contributions"])
+    assert "employer_core_amount" not in _header(wb["Summary"])
+    assert "employer_core_amount" not in _header(wb["Contributions"])
+    assert "total_employer_cost_amount" in _header(wb["Contributions"])
     rows = _rows(wb["Assumptions"], min_row=1)
     start = rows.index(("path", "base_value", "scenario_value", "reason"))
     assert all(value is None for value in rows[start - 1])  # a blank row between the two tables
@@ -418,7 +447,7 @@ def test_overview_compares_final_year_metrics_against_the_baseline(comparison_wo
             assert relative == pytest.approx(float(auto[metric] - base[metric]) / float(base[metric]))
         else:
             assert relative is None
-    payroll = next(row for row in ws.iter_rows(min_row=2) if row[0].value == "total_prorated_pay")
+    payroll = next(row for row in ws.iter_rows(min_row=2) if row[0].value == "total_prorated_pay_amount")
     assert [cell.number_format for cell in payroll[3:]] == [
         '"$"#,##0.00',
         '"$"#,##0.00',
@@ -427,7 +456,7 @@ def test_overview_compares_final_year_metrics_against_the_baseline(comparison_wo
     ]
     directions = {row[0]: row[1] for row in _rows(ws)}
     assert directions["participation_rate"] == "higher"
-    assert directions["total_employer_cost"] == "lower"
+    assert directions["total_employer_cost_amount"] == "lower"
     assert directions["active_headcount_end"] == "neutral"
 
 
@@ -445,7 +474,7 @@ def test_differences_are_green_when_better_red_when_worse_and_plain_when_neutral
     # auto-enrolling everyone raises participation (better) and the employer's cost (worse);
     # faster growth raises headcount, which is neither
     assert colours["participation_rate"][0] > 0 and colours["participation_rate"][1] == GREEN
-    assert colours["total_employer_cost"][0] > 0 and colours["total_employer_cost"][1] == RED
+    assert colours["total_employer_cost_amount"][0] > 0 and colours["total_employer_cost_amount"][1] == RED
     assert colours["active_headcount_end"][0] > 0 and colours["active_headcount_end"][1] == PLAIN
 
 
@@ -484,11 +513,11 @@ def test_charts_draw_one_line_per_scenario_for_the_key_metrics(comparison_run, c
     charts = _chart_series(planwise_home / "exports" / "comparison_report.xlsx")
     charted = [
         "active_headcount_end",
-        "total_prorated_pay",
+        "total_prorated_pay_amount",
         "participation_rate",
         "avg_deferral_rate",
-        "total_employer_cost",
-        "employer_cost_pct_payroll",
+        "total_employer_cost_amount",
+        "employer_cost_rate",
     ]
     assert len(charts) == len(charted)
     for series in charts:

@@ -78,6 +78,14 @@ def test_choices_and_dates_change_the_dbt_variables():
         {"employer_core": {"type": "service_graded", "bands": [{"minimum_service": 0, "rate": 0.02}]}},
         {"vesting": {"schedule": "cliff"}},
         {"scenario": {"plan_design_id": "other"}},
+        {"eligibility": {"entry_dates": "monthly"}},
+        # match and core eligibility: unset, each follows the deferral setting; set, it is its own
+        {"employer_match": {"eligibility": {"waiting_period_days": 90}}},
+        {"employer_match": {"eligibility": {"minimum_age": 18}}},
+        {"employer_match": {"eligibility": {"entry_dates": "quarterly"}}},
+        {"employer_core": {"eligibility": {"waiting_period_days": 90}}},
+        {"employer_core": {"eligibility": {"minimum_age": 18}}},
+        {"employer_core": {"eligibility": {"entry_dates": "semi_annual"}}},
     ):
         variant = ScenarioConfig.model_validate(deep_merge(BASE, override))
         assert dbt_vars(variant, 2025) != dbt_vars(base, 2025), override
@@ -96,7 +104,7 @@ def test_every_dbt_variable_is_read_by_the_sql():
 
 FAMILIES = {
     "workforce": ({"workforce": {"total_termination_rate": 0.2}}, "experienced_terminations"),
-    "compensation": ({"compensation": {"merit_budget": 0.06}}, "total_prorated_pay"),
+    "compensation": ({"compensation": {"merit_budget": 0.06}}, "total_prorated_pay_amount"),
     "eligibility": ({"eligibility": {"waiting_period_days": 365}}, "eligible_actives"),
     "auto_enrollment": (
         {"enrollment": {"auto_enrollment": {"enabled": True, "scope": "all_eligible_employees"}}},
@@ -107,9 +115,10 @@ FAMILIES = {
         "participation_rate",
     ),
     "deferral_escalation": ({"deferral_escalation": {"enabled": True}}, "avg_deferral_rate"),
-    "employer_match": ({"employer_match": {"active_formula": "stretch_match"}}, "employer_match"),
-    "employer_core": ({"employer_core": {"enabled": True}}, "employer_core"),
-    "vesting": ({"vesting": {"schedule": "immediate"}}, "forfeitures"),
+    "employer_match": ({"employer_match": {"active_formula": "stretch_match"}}, "employer_match_amount"),
+    "match_eligibility": ({"employer_match": {"eligibility": {"waiting_period_days": 730}}}, "employer_match_amount"),
+    "employer_core": ({"employer_core": {"enabled": True}}, "employer_core_amount"),
+    "vesting": ({"vesting": {"schedule": "immediate"}}, "forfeiture_amount"),
     # the projected 2027 limit itself (a small census may have nobody at the limit)
     "irs_limits": ({"irs_limits": {"projection_rate": 0.0}}, "int_irs_limits.elective_deferral_limit"),
 }

@@ -200,3 +200,41 @@ def test_validate_command_prints_one_line_per_problem_and_exits_1(tmp_path, caps
     assert any(line.endswith("simulation.end_year: end_year 2024 is before start_year 2025") for line in lines)
     assert any("bad.yaml: vesting.schedule" in line for line in lines)
     assert "ok good.yaml: good (0 overrides of its base)" in lines
+
+
+def test_match_and_core_eligibility_default_to_the_deferral_eligibility(tmp_path):
+    path = tmp_path / "eligibility.yaml"
+    path.write_text(
+        "scenario: {name: eligibility}\n"
+        "simulation: {start_year: 2025, end_year: 2025, random_seed: 1, target_growth_rate: 0}\n"
+        "eligibility: {waiting_period_days: 90, entry_dates: monthly}\n"
+        "employer_core: {eligibility: {entry_dates: quarterly}}\n"
+    )
+    config = load_scenario_file(path).config
+    match = config.employer_match.eligibility.dates(config.eligibility)
+    core = config.employer_core.eligibility.dates(config.eligibility)
+    assert (match.waiting_period_days, match.minimum_age, match.entry_dates) == (90, 21, "monthly")
+    assert (core.waiting_period_days, core.minimum_age, core.entry_dates) == (90, 21, "quarterly")
+
+
+@pytest.mark.parametrize("start_year", [2020, 2022, 2050])
+def test_any_year_of_the_partitions_may_start_a_scenario(tmp_path, start_year):
+    from planwise_assets.defs.simulation.partitions import year_partitions
+
+    path = tmp_path / "years.yaml"
+    path.write_text(
+        "scenario: {name: years}\n"
+        f"simulation: {{start_year: {start_year}, end_year: {start_year}, random_seed: 1, target_growth_rate: 0}}\n"
+    )
+    assert load_scenario_file(path).config.years == [start_year]
+    assert str(start_year) in year_partitions.get_partition_keys()
+
+
+def test_a_year_before_the_partitions_is_an_error(tmp_path):
+    path = tmp_path / "early.yaml"
+    path.write_text(
+        "scenario: {name: early}\n"
+        "simulation: {start_year: 2019, end_year: 2020, random_seed: 1, target_growth_rate: 0}\n"
+    )
+    with pytest.raises(ScenarioFileError, match=r"early\.yaml: simulation\.start_year: .*2020"):
+        load_scenario_file(path)

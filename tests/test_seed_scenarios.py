@@ -13,7 +13,7 @@ WORKFORCE_EVENTS = "('hire', 'termination', 'new_hire_termination', 'promotion',
 
 
 WORKFORCE_FINGERPRINT = (
-    "select md5(string_agg(employee_id || event_type || effective_date || coalesce(pay_after::varchar, ''), ',' "
+    "select md5(string_agg(employee_id || event_type || effective_date || coalesce(new_pay_amount::varchar, ''), ',' "
     f"order by employee_id, event_type, simulation_year)) from fct_yearly_events where event_type in {WORKFORCE_EVENTS}"
 )
 
@@ -40,8 +40,8 @@ def seed_scenarios(planwise_home, instance):
             run_scenario(instance, valid[scenario_id].config, home / "scenarios")
             yearly = query(
                 scenario_id,
-                "select simulation_year, participation_rate, avg_deferral_rate, total_employer_cost, "
-                "employer_cost_pct_payroll from fct_yearly_summary order by 1",
+                "select simulation_year, participation_rate, avg_deferral_rate, total_employer_cost_amount, "
+                "employer_cost_rate from fct_yearly_summary order by 1",
             )
             results[scenario_id] = (yearly, query(scenario_id, WORKFORCE_FINGERPRINT))
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from dagster import AssetKey, DagsterEventType
@@ -21,6 +22,7 @@ INVARIANT_CHECKS = (
     "assert_no_event_after_termination",
     "unique_fct_yearly_events_event_id",
     "assert_only_this_scenario",
+    "assert_events_in_their_simulation_year",
 )
 
 
@@ -69,6 +71,18 @@ def test_shrinking_workforce_has_no_hires_and_extra_terminations(tmp_path, write
     )
     run_scenario(config)
     assert _summary("shrink") == [(2025, 1000, 900, 0, 100, 0)]
+
+
+def test_a_year_without_active_employees_stops_with_an_error_naming_it(tmp_path, write_scenario, run_scenario):
+    # everyone in the census left before it was taken: nobody starts 2025
+    census = tmp_path / "all_left.csv"
+    census.write_text(
+        "employee_id,birth_date,hire_date,termination_date,active,annual_pay,deferral_rate,scheduled_hours\n"
+        "X1,1980-01-01,2010-01-01,2024-06-30,false,50000.00,0.05,2080\n"
+    )
+    config = write_scenario("nobody", simulation={"end_year": 2026}, census={"path": str(census)})
+    with pytest.raises(PlanwiseError, match="year 2025 has no active employees at its start"):
+        run_scenario(config)
 
 
 def test_baseline_invariant_checks_all_pass_in_dagster(baseline, instance):
@@ -158,24 +172,24 @@ def test_simulated_tables_are_written_in_row_groups_of_at_most_16384_rows(baseli
 
 
 def test_prorated_pay_is_pay_times_days_worked(baseline):
-    # A hire on day d of a 365-day year with no raise earns pay * (365 - d + 1) / 365.
+    # A hire on day d of a 365-day year with no raise earns pay * (365 - d + 1) / 365, to the cent, half up.
     rows = query(
         "baseline",
         """
-        select annual_pay, hire_date, prorated_pay from fct_workforce_snapshot
+        select annual_pay_amount, hire_date, prorated_pay_amount from fct_workforce_snapshot
         where simulation_year = 2025 and is_new_hire and employment_status = 'active'
         order by employee_id limit 5
         """,
     )
     for annual_pay, hire_date, prorated_pay in rows:
         days = (dt.date(2025, 12, 31) - hire_date).days + 1
-        assert float(prorated_pay) == pytest.approx(round(float(annual_pay) * days / 365, 2), abs=0.011)
+        assert prorated_pay == (annual_pay * days / 365).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def test_same_seed_gives_identical_tables_and_another_seed_different_events(tmp_path, write_scenario, run_scenario):
     census = _exact_census(tmp_path, 500)
     fingerprint = (
-        "select md5(string_agg(event_id || coalesce(pay_after::varchar, '') || effective_date::varchar, ',' "
+        "select md5(string_agg(event_id || coalesce(new_pay_amount::varchar, '') || effective_date::varchar, ',' "
         "order by event_id)) from fct_yearly_events"
     )
     digests = {}
@@ -288,6 +302,12 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
             "insert into fct_yearly_events select * replace (event_id || ':late' as event_id, "
             "'raise' as event_type, effective_date + 1 as effective_date) "
             "from fct_yearly_events where event_type = 'termination' and effective_date < date '2026-12-31' limit 1"
+        )
+        # an event of 2025 dated in 2026
+        con.execute(
+            "insert into fct_yearly_events select * replace (event_id || ':next_year' as event_id, "
+            "date '2026-01-15' as effective_date) "
+            "from fct_yearly_events where event_type = 'hire' and simulation_year = 2025 limit 1"
         )
         # one year-end active fewer in 2025: breaks the growth target and next year's start
         con.execute(

@@ -42,14 +42,3 @@
     {%- endfor %}
     ) as {{ name }}({{ columns | join(', ') }})
 {%- endmacro %}
-
-{#
-  Pay earned between two dates (inclusive) by someone paid start_pay until pay_change_date
-  and final_pay from it: the building block of contributions and prorated pay.
-#}
-{% macro pay_earned(start_date, end_date, start_pay='start_pay', final_pay='final_pay', change_date='pay_change_date') -%}
-    (
-        {{ start_pay }} * {{ days_between(start_date, 'least(' ~ end_date ~ ', ' ~ change_date ~ ' - 1)') }}
-        + {{ final_pay }} * {{ days_between('greatest(' ~ start_date ~ ', ' ~ change_date ~ ')', end_date) }}
-    ) / {{ days_in_year() }}
-{%- endmacro %}

@@ -1,5 +1,7 @@
 {#
-  Deterministic uniform draw in (0, 1) for one employee, year and kind of event.
+  Deterministic uniform draw in (0, 1) for one employee, year and kind of event. The year is
+  the simulation year unless a decision belongs to another (an auto-enrollment window that
+  crosses the year end is decided by the draws of the year it closes in).
 
   The draw is a pure function of (random_seed, key, simulation_year, kind): the same
   seed gives the same numbers on any machine, and two scenarios with the same seed share
@@ -9,7 +11,8 @@
   md5_number(); masking md5_number() gives the same numbers about four times faster
   (1.1 against 0.3 microseconds a draw, and a 100,000-employee year makes a million draws).
 #}
-{% macro draw(kind, key='employee_id') -%}
-    (((md5_number(concat_ws('|', {{ var('random_seed') }}, {{ key }}, {{ var('simulation_year') }}, '{{ kind }}'))
+{% macro draw(kind, key='employee_id', year=none) -%}
+    {%- set year = var('simulation_year') if year is none else year -%}
+    (((md5_number(concat_ws('|', {{ var('random_seed') }}, {{ key }}, {{ year }}, '{{ kind }}'))
         & 18446744073709551615)::ubigint::double + 0.5) / 18446744073709551616.0)
 {%- endmacro %}

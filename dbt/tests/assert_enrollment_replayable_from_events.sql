@@ -13,7 +13,7 @@ census_participants as (
 
 -- each employee's last rate of each year in which they have a rate event
 yearly_rates as (
-    select employee_id, simulation_year, arg_max(rate_after, event_sequence) as rate_after
+    select employee_id, simulation_year, arg_max(new_rate, event_sequence) as new_rate
     from {{ ref('fct_yearly_events') }}
     where event_type in ('enrollment', 'deferral_escalation')
     group by employee_id, simulation_year
@@ -26,7 +26,7 @@ replayed as (
         snapshot.is_enrolled,
         snapshot.deferral_rate,
         census_participants.employee_id is not null or latest.employee_id is not null as replayed_enrolled,
-        coalesce(latest.rate_after, census_participants.deferral_rate, 0) as replayed_rate
+        coalesce(latest.new_rate, census_participants.deferral_rate, 0) as replayed_rate
     from {{ ref('fct_workforce_snapshot') }} as snapshot
     left join census_participants on census_participants.employee_id = snapshot.employee_id
     -- the latest year with a rate event up to the snapshot's year

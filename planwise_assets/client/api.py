@@ -29,11 +29,11 @@ class YearReport:
     hires: int
     experienced_terminations: int
     new_hire_terminations: int
-    total_prorated_pay: float
+    total_prorated_pay_amount: float
     participation_rate: float
     avg_deferral_rate: float
-    employee_contributions: float
-    total_employer_cost: float
+    employee_contribution_amount: float
+    total_employer_cost_amount: float
     seconds: float
     sql_seconds: float
 
@@ -49,7 +49,8 @@ class MultiYearReport:
 
 _METRICS = (
     "active_headcount_start, active_headcount_end, hires, experienced_terminations, new_hire_terminations, "
-    "total_prorated_pay, participation_rate, avg_deferral_rate, employee_contributions, total_employer_cost"
+    "total_prorated_pay_amount, participation_rate, avg_deferral_rate, employee_contribution_amount, "
+    "total_employer_cost_amount"
 )
 
 

@@ -44,12 +44,16 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
+    """Run the folder's scenarios (or those named); exit 1 if any failed or, for the whole folder,
+    if any file was invalid and skipped. The last line counts them."""
     from planwise_assets.lib.scenario_files import validate_folder
 
     available, problems = validate_folder(args.scenarios_dir.resolve())
     for problem in problems:
         # an invalid file is reported and skipped; it never stops the other scenarios
         print(f"skipped: {problem}".replace("\n", "\nskipped: "), file=sys.stderr)
+    # files named in --scenarios are all valid (checked below); other invalid files were not asked for
+    invalid = 0 if args.scenarios else len(problems)
     wanted = args.scenarios.split(",") if args.scenarios else sorted(available)
     unknown = [name for name in wanted if name not in available]
     if unknown:
@@ -70,8 +74,9 @@ def _batch(args: argparse.Namespace) -> int:
         baseline_scenario=args.baseline,
     )
     failed = [o.scenario_id for o in outcomes if o.status != "succeeded"]
-    print(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed; results in {batch_dir}")
-    return 1 if failed else 0
+    print(f"results in {batch_dir}")
+    print(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed, {invalid} invalid")
+    return 1 if failed or invalid else 0
 
 
 def _ui(args: argparse.Namespace) -> int:

@@ -66,9 +66,17 @@ class CensusSection(_Section):
     seed: int = Field(default=42, ge=0)
 
 
+# when a newly eligible employee enters: on the day, or on the first day of the next month,
+# calendar quarter or half-year (IRC 410(a)(4) allows at most the next half-year)
+EntryDates = Literal["immediate", "monthly", "quarterly", "semi_annual"]
+
+
 class EligibilitySection(_Section):
+    """Eligibility to defer; also the default for the match's and the core contribution's."""
+
     waiting_period_days: int = Field(default=0, ge=0, le=730)
     minimum_age: int = Field(default=21, ge=0, le=21)
+    entry_dates: EntryDates = "immediate"
 
 
 class AutoEnrollmentSection(_Section):
@@ -170,9 +178,25 @@ BUILT_IN_MATCH_FORMULAS: dict[str, MatchFormula] = {
 
 
 class ContributionEligibility(_Section):
+    """Who receives one source of employer money, and on which pay.
+
+    Pay counts from the eligibility date that the waiting period, minimum age and entry dates
+    give (each, when not set, as for deferrals: the `eligibility` section); in a year the
+    employee also needs the minimum hours, to be active at year end and, if hired that year,
+    that new hires are included.
+    """
+
+    waiting_period_days: int | None = Field(default=None, ge=0, le=730)
+    minimum_age: int | None = Field(default=None, ge=0, le=21)
+    entry_dates: EntryDates | None = None
     minimum_hours: int = Field(default=1000, ge=0, le=2080)
     require_active_at_year_end: bool = True
     include_new_hires: bool = True
+
+    def dates(self, deferrals: EligibilitySection) -> EligibilitySection:
+        """The waiting period, minimum age and entry dates in force, those not set taken from deferrals'."""
+        own = self.model_dump(include={"waiting_period_days", "minimum_age", "entry_dates"}, exclude_none=True)
+        return deferrals.model_copy(update=own)
 
 
 class EmployerMatchSection(_Section):

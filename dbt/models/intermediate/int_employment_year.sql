@@ -1,9 +1,11 @@
 -- Everyone employed at some point in the year with the workforce outcome: last day worked,
 -- pay rate at the start and at year end (changing on the review date), level, age and
--- tenure on the last day worked, and the plan state they started the year with.
--- Plan eligibility: the later of the hire date plus the waiting period and the date the
--- employee reaches the minimum age. Eligible this year if that date falls on or before
--- their last day worked; an eligibility event when it falls inside this year's employment.
+-- tenure on the last day worked, the age they attain by 31 December (catch-up), and the plan
+-- state they started the year with.
+-- Eligibility, one date per source of money (macros/eligibility.sql): deferrals, match and
+-- core each from their own waiting period, minimum age and entry dates (match and core default
+-- to the deferral settings). Eligible to defer this year if that date falls on or before their
+-- last day worked; an eligibility event when it falls inside this year's employment.
 with
 
 start_population as (
@@ -66,10 +68,18 @@ combined as (
         coalesce(raises.effective_date, promotions.effective_date, {{ year_end() }} + 1) as pay_change_date,
         greatest(employed.hire_date, {{ year_start() }}) as first_day_worked,
         coalesce(leavers.termination_date, {{ year_end() }}) as last_day_worked,
-        greatest(
-            employed.hire_date + {{ var('eligibility_waiting_period_days') }},
-            cast(employed.birth_date + to_years({{ var('eligibility_minimum_age') }}) as date)
-        ) as eligibility_date
+        {{ eligibility_date(
+            var('eligibility_waiting_period_days'), var('eligibility_minimum_age'), var('eligibility_entry_dates'),
+            'employed.hire_date', 'employed.birth_date'
+        ) }} as eligibility_date,
+        {{ eligibility_date(
+            var('match_eligibility_waiting_period_days'), var('match_eligibility_minimum_age'),
+            var('match_eligibility_entry_dates'), 'employed.hire_date', 'employed.birth_date'
+        ) }} as match_eligibility_date,
+        {{ eligibility_date(
+            var('core_eligibility_waiting_period_days'), var('core_eligibility_minimum_age'),
+            var('core_eligibility_entry_dates'), 'employed.hire_date', 'employed.birth_date'
+        ) }} as core_eligibility_date
     from employed
     left join leavers on leavers.employee_id = employed.employee_id
     left join promotions on promotions.employee_id = employed.employee_id
@@ -88,15 +98,22 @@ select
     last_day_worked,
     {{ whole_years('birth_date', 'last_day_worked') }} as age,
     {{ whole_years('hire_date', 'last_day_worked') }} as tenure_years,
+    -- IRC 414(v)(5): catch-up eligibility is by the age attained by the end of the year, leavers included
+    {{ whole_years('birth_date', year_end()) }} as age_at_year_end,
     final_level as level,
     start_pay,
     final_pay,
     pay_change_date,
-    cast(round({{ pay_earned('first_day_worked', 'last_day_worked') }}, 2) as decimal(14, 2)) as prorated_pay,
+    cast(
+        {{ divide_rounded(cent_days_earned('first_day_worked', 'last_day_worked'), days_in_year() ~ ' * 100', 2) }}
+        as decimal(14, 2)
+    ) as prorated_pay,
     scheduled_hours,
     -- scheduled hours for the days actually worked, for hours-based contribution eligibility
-    cast(round(scheduled_hours * {{ days_between('first_day_worked', 'last_day_worked') }} / {{ days_in_year() }}) as integer)
-        as hours_worked,
+    cast(
+        {{ divide_rounded('scheduled_hours * ' ~ days_between('first_day_worked', 'last_day_worked'), days_in_year(), 0) }}
+        as integer
+    ) as hours_worked,
     deferral_rate as deferral_rate_at_start,
     is_enrolled as enrolled_at_start,
     enrollment_date as enrollment_date_at_start,
@@ -108,5 +125,7 @@ select
     vested_pct as vested_pct_at_start,
     eligibility_date,
     eligibility_date <= last_day_worked as is_eligible,
-    eligibility_date between {{ year_start() }} and last_day_worked as became_eligible_this_year
+    eligibility_date between {{ year_start() }} and last_day_worked as became_eligible_this_year,
+    match_eligibility_date,
+    core_eligibility_date
 from combined

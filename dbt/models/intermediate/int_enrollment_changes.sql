@@ -1,10 +1,14 @@
 -- depends_on: {{ ref('opt_out_multipliers') }}, {{ ref('voluntary_enrollment') }}
 -- (refs used only when auto or voluntary enrollment is enabled; declared for dbt's graph)
--- The year's enrollment decisions for eligible non-participants.
--- Auto-enrollment (when enabled, in scope, never opted out): enrolled at the default rate
--- window_days after eligibility (or after 1 January of the first simulated year for those
--- already eligible), unless they opt out inside the window; the opt-out probability is the
--- scenario's rate times age and pay band multipliers. Voluntary enrollment (when enabled):
+-- The year's enrollment decisions for eligible non-participants, each in the year of its date.
+-- Auto-enrollment (when enabled, in scope, never opted out): the window opens on the
+-- eligibility date (or on 1 January of the first simulated year for those already eligible)
+-- and the employee is enrolled at the default rate window_days later, unless they opt out
+-- inside the window; the opt-out probability is the scenario's rate times age and pay band
+-- multipliers. A window that crosses 31 December is decided once, by the draws of the year it
+-- closes in: an opt-out dated in December belongs to the year it opens in (and the employee
+-- starts the next year opted out), an enrollment or a January opt-out to the next year. Either
+-- is recorded if the employee is employed on its date. Voluntary enrollment (when enabled):
 -- the remaining eligible non-participants enroll with the scenario's yearly probability
 -- times an age x pay multiplier, at the rate their age and pay band choose.
 with
@@ -30,23 +34,11 @@ candidates as (
 ),
 
 {% if var('auto_enrollment_enabled') %}
-auto_candidates as (
+auto_windows as (
     select
         candidates.*,
-        greatest(
-            candidates.eligibility_date,
-            make_date({{ var('start_year') }}, 1, 1),
-            {{ year_start() }} - {{ var('auto_enrollment_window_days') }}
-        ) + {{ var('auto_enrollment_window_days') }} as auto_enrollment_date,
-        {{ var('auto_enrollment_opt_out_rate') }} * age_multiplier.multiplier * pay_multiplier.multiplier
-            as opt_out_probability,
-        {{ draw('auto_enrollment_opt_out') }} as opt_out_draw,
-        {{ draw('auto_enrollment_opt_out_date') }} as opt_out_date_draw
+        greatest(candidates.eligibility_date, make_date({{ var('start_year') }}, 1, 1)) as window_opens
     from candidates
-    inner join {{ ref('opt_out_multipliers') }} as age_multiplier
-        on age_multiplier.dimension = 'age_band' and age_multiplier.band = candidates.age_band
-    inner join {{ ref('opt_out_multipliers') }} as pay_multiplier
-        on pay_multiplier.dimension = 'pay_band' and pay_multiplier.band = candidates.pay_band
     where not candidates.opted_out_at_start
     {% if var('auto_enrollment_scope') == 'new_hires_only' %}
         and candidates.hire_date >= coalesce(
@@ -55,20 +47,47 @@ auto_candidates as (
     {% endif %}
 ),
 
+auto_weighted as (
+    {{ with_band_multipliers(
+        'auto_windows', 'opt_out_multipliers', ['age_band', 'pay_band'], 'opt_out_probability',
+        base=var('auto_enrollment_opt_out_rate')
+    ) }}
+),
+
+-- the draws of the year the window closes in
+auto_candidates as (
+    select
+        auto_weighted.*,
+        auto_weighted.window_opens + {{ var('auto_enrollment_window_days') }} as auto_enrollment_date,
+        {{ draw('auto_enrollment_opt_out', year='year(auto_weighted.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')') }}
+            as opt_out_draw,
+        {{ draw('auto_enrollment_opt_out_date', year='year(auto_weighted.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')') }}
+            as opt_out_date_draw
+    from auto_weighted
+),
+
+auto_outcomes as (
+    select
+        employee_id,
+        last_day_worked,
+        case when opt_out_draw < opt_out_probability then 'opt_out' else 'enrollment' end as decision,
+        case
+            when opt_out_draw < opt_out_probability
+                then window_opens + cast(floor(opt_out_date_draw * {{ var('auto_enrollment_window_days') }}) as integer)
+            else auto_enrollment_date
+        end as effective_date
+    from auto_candidates
+),
+
 auto_decisions as (
     select
         employee_id,
-        case when opt_out_draw < opt_out_probability then 'opt_out' else 'enrollment' end as decision,
+        decision,
         'auto' as enrollment_source,
-        case
-            when opt_out_draw < opt_out_probability
-                then auto_enrollment_date - {{ var('auto_enrollment_window_days') }}
-                    + cast(floor(opt_out_date_draw * {{ var('auto_enrollment_window_days') }}) as integer)
-            else auto_enrollment_date
-        end as effective_date,
+        effective_date,
         cast({{ var('auto_enrollment_default_deferral_rate') }} as decimal(8, 6)) as deferral_rate
-    from auto_candidates
-    where auto_enrollment_date <= least(last_day_worked, {{ year_end() }})
+    from auto_outcomes
+    where effective_date between {{ year_start() }} and least(last_day_worked, {{ year_end() }})
 ),
 {% else %}
 auto_decisions as (

@@ -10,31 +10,16 @@ start_population as (
     where simulation_year = {{ var('simulation_year') }}
 ),
 
-hazards as (
-    select dimension, band, multiplier
-    from {{ ref('termination_hazards') }}
-),
-
 weighted as (
-    select
-        start_population.*,
-        age_hazard.multiplier * tenure_hazard.multiplier * level_hazard.multiplier as hazard_weight,
-        {{ draw('termination') }} as termination_draw,
-        {{ draw('termination_date') }} as termination_date_draw
-    from start_population
-    inner join hazards as age_hazard
-        on age_hazard.dimension = 'age_band' and age_hazard.band = start_population.age_band
-    inner join hazards as tenure_hazard
-        on tenure_hazard.dimension = 'tenure_band' and tenure_hazard.band = start_population.tenure_band
-    inner join hazards as level_hazard
-        on level_hazard.dimension = 'level' and level_hazard.band = cast(start_population.level as varchar)
+    {{ with_band_multipliers('start_population', 'termination_hazards', ['age_band', 'tenure_band', 'level'], 'hazard_weight') }}
 ),
 
 ranked as (
     select
         *,
+        {{ draw('termination_date') }} as termination_date_draw,
         row_number() over (
-            order by -ln(termination_draw) / hazard_weight, employee_id
+            order by -ln({{ draw('termination') }}) / hazard_weight, employee_id
         ) as termination_rank
     from weighted
     where hazard_weight > 0

@@ -72,8 +72,11 @@ select
         as birth_date,
     placed.hire_date,
     placed.level,
-    cast(round(bands.pay_min + placed.pay_draw * (bands.pay_max - bands.pay_min) / 2, 2) as decimal(14, 2))
-        as annual_pay,
+    -- the draw as a decimal, so that the pay is exact decimal arithmetic rounded once to the cent
+    cast(
+        round(bands.pay_min + cast(placed.pay_draw as decimal(38, 12)) * (bands.pay_max - bands.pay_min) * 0.5, 2)
+        as decimal(14, 2)
+    ) as annual_pay,
     cast(0 as decimal(8, 6)) as deferral_rate,
     2080 as scheduled_hours
 from placed

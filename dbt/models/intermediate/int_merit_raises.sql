@@ -1,48 +1,58 @@
 -- Merit plus COLA on the review date for starting actives who stay the whole year.
 -- Merit by level (seed merit_by_level) is scaled so that its payroll-weighted average
--- equals the scenario's merit budget; COLA is added on top. A promotion on the same day
+-- equals the scenario's merit budget; COLA is added on top. The new pay is exact and rounded
+-- once to the cent (macros/money.sql). A promotion on the same day
 -- comes first, so the raise applies to the promoted pay and level.
 with
 
 stayers as (
+    {{ stayers() }}
+),
+
+promoted as (
     select
-        start_population.employee_id,
-        coalesce(promotions.level_after, start_population.level) as level,
-        coalesce(promotions.pay_after, start_population.annual_pay) as pay_before
-    from {{ ref('int_workforce_start') }} as start_population
-    left join {{ ref('int_experienced_terminations') }} as leavers
-        on leavers.employee_id = start_population.employee_id
-        and leavers.simulation_year = start_population.simulation_year
+        stayers.employee_id,
+        coalesce(promotions.level_after, stayers.level) as level,
+        coalesce(promotions.pay_after, stayers.annual_pay) as pay_before
+    from stayers
     left join {{ ref('int_promotions') }} as promotions
-        on promotions.employee_id = start_population.employee_id
-        and promotions.simulation_year = start_population.simulation_year
-    where start_population.simulation_year = {{ var('simulation_year') }}
-        and leavers.employee_id is null
+        on promotions.employee_id = stayers.employee_id
+        and promotions.simulation_year = stayers.simulation_year
 ),
 
 with_merit as (
-    select stayers.*, merit.merit_rate as level_merit_rate
-    from stayers
+    select promoted.*, merit.merit_rate as level_merit_rate
+    from promoted
     inner join {{ ref('merit_by_level') }} as merit
-        on merit.level = stayers.level
+        on merit.level = promoted.level
 ),
 
-budget_scale as (
+-- payroll and merit-weighted payroll in exact integers: cents, and cents x millionths
+budget as (
     select
-        {{ rate('merit_budget') }}
-            / nullif(sum(pay_before * level_merit_rate) / nullif(sum(pay_before), 0), 0) as merit_scale
+        sum({{ cents('pay_before') }}) as payroll_cents,
+        sum({{ cents('pay_before') }} * {{ millionths('level_merit_rate') }}) as merit_weighted_payroll
     from with_merit
 ),
 
+-- merit rate = level rate x budget / (payroll-weighted average level rate)
+--            = level rate x budget x payroll / merit-weighted payroll
+--            = merit_numerator / (merit_weighted_payroll x 1,000,000) in these integers;
+-- the new pay, pay x (1 + COLA + merit rate), is one fraction of integers rounded once to the
+-- cent; merit_rate itself is shown to 10 decimal places
 raised as (
     select
         with_merit.employee_id,
         with_merit.level,
         with_merit.pay_before,
-        coalesce(with_merit.level_merit_rate * budget_scale.merit_scale, 0) as merit_rate,
+        -- HUGEINT: payroll x two rates passes BIGINT's range
+        cast({{ millionths('with_merit.level_merit_rate') }} as hugeint) * {{ millionths(rate('merit_budget')) }}
+            * budget.payroll_cents as merit_numerator,
+        -- at least 1, so that a payroll without merit rates gives a zero merit rate, not a division by zero
+        greatest(budget.merit_weighted_payroll, 1) as merit_weighted_payroll,
         {{ rate('cola_rate') }} as cola_rate
     from with_merit
-    cross join budget_scale
+    cross join budget
 )
 
 select
@@ -50,9 +60,15 @@ select
     employee_id,
     level,
     pay_before,
-    merit_rate,
+    cast({{ divide_rounded('merit_numerator', 'merit_weighted_payroll * 1000000', 10) }} as decimal(12, 10)) as merit_rate,
     cola_rate,
-    cast(round(pay_before * (1 + merit_rate + cola_rate), 2) as decimal(14, 2)) as pay_after,
+    cast(
+        {{ divide_rounded(
+            cents('pay_before') ~ ' * ((1000000 + ' ~ millionths('cola_rate') ~ ') * merit_weighted_payroll + merit_numerator)',
+            'merit_weighted_payroll * 1000000 * 100',
+            2
+        ) }} as decimal(14, 2)
+    ) as pay_after,
     {{ review_date() }} as effective_date
 from raised
-where merit_rate + cola_rate > 0
+where merit_numerator > 0 or cola_rate > 0

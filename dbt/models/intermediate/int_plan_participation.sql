@@ -1,7 +1,9 @@
 -- Each employed person's plan participation for the year: enrolled (and since when, by
 -- which route), their deferral rate before and after any escalation, escalation count and
 -- the opt-out flags carried to next year. An employee who opted out of auto-enrollment is
--- never auto-enrolled or escalated again.
+-- never auto-enrolled or escalated again. Deferrals start on the enrollment date, or for
+-- those enrolled at the start of the year (census participants among them) on the first day
+-- they are both employed and eligible; escalation applies to those deferring by its date.
 with
 
 employment as (
@@ -33,7 +35,7 @@ state as (
             else enrollments.effective_date end as enrollment_date,
         case when employment.enrolled_at_start then employment.enrollment_source_at_start
             else enrollments.enrollment_source end as enrollment_source,
-        case when employment.enrolled_at_start then employment.first_day_worked
+        case when employment.enrolled_at_start then greatest(employment.first_day_worked, employment.eligibility_date)
             else enrollments.effective_date end as contributions_from,
         coalesce(case when employment.enrolled_at_start then employment.deferral_rate_at_start end,
             enrollments.deferral_rate, 0) as rate_before_escalation,
@@ -63,6 +65,7 @@ escalated as (
             and escalation.enrolled_at_start
             and not escalation.has_opted_out
             and not escalation.escalation_opted_out
+            and escalation.contributions_from <= escalation.escalation_date
             and escalation.last_day_worked >= escalation.escalation_date
             and coalesce(escalation.enrollment_date, date '1900-01-01') + to_years({{ var('escalation_delay_years') }})
                 <= escalation.escalation_date

@@ -5,35 +5,22 @@
 with
 
 stayers as (
-    select start_population.*
-    from {{ ref('int_workforce_start') }} as start_population
-    left join {{ ref('int_experienced_terminations') }} as leavers
-        on leavers.employee_id = start_population.employee_id
-        and leavers.simulation_year = start_population.simulation_year
-    where start_population.simulation_year = {{ var('simulation_year') }}
-        and leavers.employee_id is null
+    {{ stayers() }}
 ),
 
-hazards as (
-    select dimension, band, multiplier
-    from {{ ref('promotion_hazards') }}
+weighted as (
+    {{ with_band_multipliers(
+        'stayers', 'promotion_hazards', ['age_band', 'tenure_band', 'level'], 'promotion_probability',
+        base=rate('promotion_base_rate')
+    ) }}
 ),
 
 candidates as (
     select
-        stayers.*,
-        {{ rate('promotion_base_rate') }}
-            * age_hazard.multiplier * tenure_hazard.multiplier * level_hazard.multiplier
-            as promotion_probability,
+        weighted.*,
         {{ draw('promotion') }} as promotion_draw
-    from stayers
-    inner join hazards as age_hazard
-        on age_hazard.dimension = 'age_band' and age_hazard.band = stayers.age_band
-    inner join hazards as tenure_hazard
-        on tenure_hazard.dimension = 'tenure_band' and tenure_hazard.band = stayers.tenure_band
-    inner join hazards as level_hazard
-        on level_hazard.dimension = 'level' and level_hazard.band = cast(stayers.level as varchar)
-    where stayers.level < (select max(level) from {{ ref('level_pay_bands') }})
+    from weighted
+    where weighted.level < (select max(level) from {{ ref('level_pay_bands') }})
 )
 
 select

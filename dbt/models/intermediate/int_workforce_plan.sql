@@ -5,8 +5,16 @@
 -- When X < 0 the company shrinks faster than attrition: no hires, and N - T leavers.
 with
 
+-- A year without actives would simulate nothing from then on, silently: stop, naming the year.
 start_population as (
-    select count(*) as active_headcount_start
+    select
+        case
+            when count(*) = 0 then error(
+                'year {{ var('simulation_year') }} has no active employees at its start '
+                || '(an empty census, or nobody active at the end of the year before)'
+            )
+            else count(*)
+        end as active_headcount_start
     from {{ ref('int_workforce_start') }}
     where simulation_year = {{ var('simulation_year') }}
 ),

@@ -36,7 +36,7 @@ population as (
         birth_date,
         hire_date,
         level,
-        annual_pay,
+        annual_pay_amount as annual_pay,
         deferral_rate,
         scheduled_hours,
         is_enrolled,
@@ -45,8 +45,8 @@ population as (
         has_opted_out,
         escalation_opted_out,
         escalation_count,
-        employer_balance,
-        vested_pct
+        employer_balance_amount as employer_balance,
+        vested_rate as vested_pct
     from {{ prior_year_snapshot() }}
     where simulation_year = {{ var('simulation_year') }} - 1
         and employment_status = 'active'

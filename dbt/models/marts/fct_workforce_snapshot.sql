@@ -13,8 +13,8 @@ select
     employment.age,
     employment.tenure_years,
     employment.level,
-    employment.final_pay as annual_pay,
-    employment.prorated_pay,
+    employment.final_pay as annual_pay_amount,
+    employment.prorated_pay as prorated_pay_amount,
     employment.scheduled_hours,
     employment.hours_worked,
     employment.is_eligible,
@@ -26,9 +26,9 @@ select
     participation.escalation_count,
     participation.has_opted_out,
     participation.escalation_opted_out,
-    contributions.plan_compensation,
-    contributions.match_compensation,
-    contributions.deferral_limit,
+    contributions.plan_compensation as plan_compensation_amount,
+    contributions.match_compensation as match_compensation_amount,
+    contributions.deferral_limit as deferral_limit_amount,
     contributions.employee_contribution_amount,
     contributions.catch_up_amount,
     contributions.is_at_402g_limit,
@@ -36,11 +36,11 @@ select
     employer.employer_core_amount,
     employer.reduced_by_415c_amount,
     employer.vesting_service_years,
-    employer.vested_pct,
-    employer.employer_money,
-    employer.vested_balance,
+    employer.vested_pct as vested_rate,
+    employer.employer_money as employer_money_amount,
+    employer.vested_balance as vested_balance_amount,
     employer.forfeiture_amount,
-    employer.employer_balance
+    employer.employer_balance as employer_balance_amount
 from {{ ref('int_employment_year') }} as employment
 inner join {{ ref('int_plan_participation') }} as participation
     on participation.employee_id = employment.employee_id and participation.simulation_year = employment.simulation_year

@@ -9,9 +9,9 @@ with
 hires as (
     select
         employee_id, 'hire' as event_type, 1 as event_sequence, hire_date as effective_date,
-        cast(null as integer) as level_before, level as level_after,
-        cast(null as decimal(14, 2)) as pay_before, annual_pay as pay_after,
-        cast(null as decimal(8, 6)) as rate_before, cast(null as decimal(8, 6)) as rate_after,
+        cast(null as integer) as previous_level, level as new_level,
+        cast(null as decimal(14, 2)) as previous_pay_amount, annual_pay as new_pay_amount,
+        cast(null as decimal(8, 6)) as previous_rate, cast(null as decimal(8, 6)) as new_rate,
         cast(null as decimal(14, 2)) as amount, cast(null as varchar) as event_detail
     from {{ ref('int_hires') }}
     where simulation_year = {{ var('simulation_year') }}
@@ -157,12 +157,12 @@ select
     banded.event_type,
     banded.event_sequence,
     banded.effective_date,
-    banded.level_before,
-    banded.level_after,
-    banded.pay_before,
-    banded.pay_after,
-    banded.rate_before,
-    banded.rate_after,
+    banded.previous_level,
+    banded.new_level,
+    banded.previous_pay_amount,
+    banded.new_pay_amount,
+    banded.previous_rate,
+    banded.new_rate,
     banded.amount,
     banded.event_detail,
     age_bands.age_band,

@@ -1,6 +1,7 @@
 -- One row per scenario-year: headcount flow, events, payroll and the plan's key metrics.
 -- participation_rate = enrolled actives / eligible actives; avg_deferral_rate over enrolled
 -- actives; employer cost = match + core, also as a share of payroll (total prorated pay).
+-- Averages and shares are exact, rounded once (to the cent, or to six decimal places).
 with
 
 plan as (
@@ -27,11 +28,13 @@ events as (
 snapshot as (
     select
         count(*) filter (where employment_status = 'active') as active_headcount_end,
-        sum(prorated_pay) as total_prorated_pay,
-        avg(annual_pay) filter (where employment_status = 'active') as average_annual_pay,
+        sum(prorated_pay_amount) as total_prorated_pay,
+        sum({{ cents('annual_pay_amount') }}) filter (where employment_status = 'active') as active_pay_cents,
         count(*) filter (where employment_status = 'active' and is_eligible) as eligible_actives,
         count(*) filter (where employment_status = 'active' and is_eligible and is_enrolled) as enrolled_actives,
-        avg(deferral_rate) filter (where employment_status = 'active' and is_enrolled) as avg_deferral_rate,
+        count(*) filter (where employment_status = 'active' and is_enrolled) as enrolled_active_count,
+        sum({{ millionths('deferral_rate') }}) filter (where employment_status = 'active' and is_enrolled)
+            as enrolled_deferral_millionths,
         sum(employee_contribution_amount) as employee_contributions,
         sum(employer_match_amount) as employer_match,
         sum(employer_core_amount) as employer_core,
@@ -52,27 +55,43 @@ select
     events.new_hire_terminations,
     events.promotions,
     events.raises,
-    cast(snapshot.total_prorated_pay as decimal(18, 2)) as total_prorated_pay,
-    cast(round(snapshot.average_annual_pay, 2) as decimal(14, 2)) as average_annual_pay,
+    cast(snapshot.total_prorated_pay as decimal(18, 2)) as total_prorated_pay_amount,
+    cast(
+        {{ divide_rounded('snapshot.active_pay_cents', 'nullif(snapshot.active_headcount_end, 0) * 100', 2) }}
+        as decimal(14, 2)
+    ) as average_annual_pay_amount,
     snapshot.eligible_actives,
     snapshot.enrolled_actives,
-    cast(coalesce(snapshot.enrolled_actives / nullif(snapshot.eligible_actives, 0), 0) as decimal(8, 6))
-        as participation_rate,
-    cast(coalesce(snapshot.avg_deferral_rate, 0) as decimal(8, 6)) as avg_deferral_rate,
-    cast(snapshot.employee_contributions as decimal(18, 2)) as employee_contributions,
-    cast(snapshot.employer_match as decimal(18, 2)) as employer_match,
-    cast(snapshot.employer_core as decimal(18, 2)) as employer_core,
-    cast(snapshot.employer_match + snapshot.employer_core as decimal(18, 2)) as total_employer_cost,
     cast(
-        coalesce((snapshot.employer_match + snapshot.employer_core) / nullif(snapshot.total_prorated_pay, 0), 0)
+        coalesce({{ divide_rounded('snapshot.enrolled_actives', 'nullif(snapshot.eligible_actives, 0)', 6) }}, 0)
         as decimal(8, 6)
-    ) as employer_cost_pct_payroll,
+    ) as participation_rate,
+    cast(
+        coalesce(
+            {{ divide_rounded('snapshot.enrolled_deferral_millionths', 'nullif(snapshot.enrolled_active_count, 0) * 1000000', 6) }},
+            0
+        ) as decimal(8, 6)
+    ) as avg_deferral_rate,
+    cast(snapshot.employee_contributions as decimal(18, 2)) as employee_contribution_amount,
+    cast(snapshot.employer_match as decimal(18, 2)) as employer_match_amount,
+    cast(snapshot.employer_core as decimal(18, 2)) as employer_core_amount,
+    cast(snapshot.employer_match + snapshot.employer_core as decimal(18, 2)) as total_employer_cost_amount,
+    cast(
+        coalesce(
+            {{ divide_rounded(
+                'cast(' ~ cents('snapshot.employer_match + snapshot.employer_core') ~ ' as hugeint)',
+                'nullif(' ~ cents('snapshot.total_prorated_pay') ~ ', 0)',
+                6
+            ) }},
+            0
+        ) as decimal(8, 6)
+    ) as employer_cost_rate,
     snapshot.employees_at_402g_limit,
     events.auto_enrollments,
     events.voluntary_enrollments,
     events.opt_outs,
     events.escalations,
-    cast(snapshot.forfeitures as decimal(18, 2)) as forfeitures
+    cast(snapshot.forfeitures as decimal(18, 2)) as forfeiture_amount
 from plan
 cross join events
 cross join snapshot

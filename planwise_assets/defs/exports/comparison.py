@@ -36,20 +36,22 @@ from planwise_assets.defs.exports.sources import ExportError, read_warehouse, re
 from planwise_assets.lib.scenario_config import ScenarioConfig
 
 # Better for participants' retirement savings: more of them saving, and saving more.
-HIGHER_IS_BETTER = frozenset({"participation_rate", "avg_deferral_rate", "employee_contributions", "enrolled_actives"})
+HIGHER_IS_BETTER = frozenset(
+    {"participation_rate", "avg_deferral_rate", "employee_contribution_amount", "enrolled_actives"}
+)
 # Worse for the plan sponsor: what the employer pays, and employees leaving the plan.
 LOWER_IS_BETTER = frozenset(
-    {"total_employer_cost", "employer_cost_pct_payroll", "employer_match", "employer_core", "opt_outs"}
+    {"total_employer_cost_amount", "employer_cost_rate", "employer_match_amount", "employer_core_amount", "opt_outs"}
 )
 # Everything else (headcount, hires, terminations, payroll, pay, ...) follows the workforce
 # assumptions rather than the plan design: a difference is neither good nor bad.
 CHARTED_METRICS = (
     "active_headcount_end",
-    "total_prorated_pay",
+    "total_prorated_pay_amount",
     "participation_rate",
     "avg_deferral_rate",
-    "total_employer_cost",
-    "employer_cost_pct_payroll",
+    "total_employer_cost_amount",
+    "employer_cost_rate",
 )
 BETTER_FILL = PatternFill("solid", fgColor="C6EFCE")
 BETTER_FONT = font(color="006100")

@@ -1,8 +1,9 @@
 """How a column looks in a workbook: number format by column name, width, bold frozen header, autofilter.
 
 Every sheet of every workbook takes its formats from here, so a `_rate` column is a
-percentage and a pay column is money wherever it appears. The rule reads the column name
-(STYLE.md: a rate says `_rate`, money says `_amount`) and the value's kind.
+percentage and an `_amount` column is money wherever it appears. The rule reads the unit at the
+end of the column name (STYLE.md: a rate says `_rate`, money says `_amount`) and the value's
+kind: other integers are counts, or labels such as a year.
 """
 
 from __future__ import annotations
@@ -26,28 +27,10 @@ DECIMAL = "#,##0.00"
 DATE = "yyyy-mm-dd"
 GENERAL = "General"
 
-PERCENT_WORDS = frozenset({"rate", "pct"})
-# Money is stored as DECIMAL; an integer column with one of these words is a count (employees_at_402g_limit).
-MONEY_WORDS = frozenset(
-    {
-        "amount",
-        "pay",
-        "payroll",
-        "compensation",
-        "cost",
-        "contribution",
-        "contributions",
-        "match",
-        "core",
-        "forfeiture",
-        "forfeitures",
-        "balance",
-        "money",
-        "limit",
-    }
-)
+MONEY_UNIT = "amount"
+RATE_UNIT = "rate"
 # integers that are labels, not quantities: no thousands separator (a year shown as 2,025 misleads)
-LABEL_WORDS = frozenset({"year", "seed", "id", "month", "day", "level", "sequence"})
+LABEL_UNITS = frozenset({"year", "seed", "id", "month", "day", "level", "sequence"})
 
 
 def font(**style: Any) -> Font:
@@ -118,21 +101,25 @@ def kind_of_value(value: Any) -> str:
     return "text"
 
 
+def unit(column: str) -> str:
+    """The last word of a column name, which names its unit: `amount`, `rate`, `year`, ..."""
+    return column.lower().rsplit("_", 1)[-1]
+
+
 def number_format(column: str, kind: str) -> str:
-    """The Excel number format for a column, from its name's words and its values' kind."""
+    """The Excel number format for a column, from the unit its name ends with and its values' kind."""
     if kind == "date":
         return DATE
     if kind == "timestamp":
         return "yyyy-mm-dd hh:mm:ss"
     if kind not in {"integer", "decimal"}:
         return GENERAL
-    words = set(column.lower().split("_"))
-    if words & PERCENT_WORDS:
-        return PERCENT
-    if words & MONEY_WORDS and (kind == "decimal" or "amount" in words):
+    if unit(column) == MONEY_UNIT:
         return CURRENCY
+    if unit(column) == RATE_UNIT:
+        return PERCENT
     if kind == "integer":
-        return PLAIN_INTEGER if words & LABEL_WORDS else COUNT
+        return PLAIN_INTEGER if unit(column) in LABEL_UNITS else COUNT
     return DECIMAL
 
 

@@ -37,11 +37,12 @@ from planwise_assets.defs.exports.sources import (
 )
 from planwise_assets.lib.census import census_file, file_sha256
 from planwise_assets.lib.data_root import warehouse_path
+from planwise_assets.lib.fingerprint import results_fingerprint
 from planwise_assets.lib.scenario_config import ScenarioConfig
 
 EXCEL_MAX_ROWS = 1_048_576
-PAYROLL_COLUMN = "total_prorated_pay"
-CONTRIBUTION_WORDS = frozenset({"contribution", "contributions", "match", "core", "cost", "forfeiture", "forfeitures"})
+PAYROLL_COLUMN = "total_prorated_pay_amount"
+CONTRIBUTION_WORDS = frozenset({"contribution", "match", "core", "cost", "forfeiture"})
 SNAPSHOT_SHEET = "Workforce_Snapshot"
 SNAPSHOT_ORDER = "simulation_year, employee_id"
 ZIP_LEVEL = 1  # the snapshot dominates the file; level 1 is 3x faster than 6 for 30% more bytes
@@ -88,14 +89,10 @@ def contribution_columns(summary: Table) -> list[str]:
 def _events_summary_sql(con: duckdb.DuckDBPyConnection) -> str:
     """Counts and money totals by year and event type; the pay change where an event has pay before and after."""
     relation = con.sql("select * from fct_yearly_events limit 0")
-    money = [
-        column
-        for column, duckdb_type in zip(relation.columns, relation.types, strict=True)
-        if number_format(column, "decimal") == CURRENCY and str(duckdb_type).startswith(("DECIMAL", "DOUBLE"))
-    ]
-    totals = [f'sum("{c}") as "total_{c if c.endswith("amount") else c + "_amount"}"' for c in money]
-    if {"pay_before", "pay_after"} <= set(money):
-        totals.append("sum(pay_after - pay_before) as total_pay_change_amount")
+    money = [column for column in relation.columns if number_format(column, "decimal") == CURRENCY]
+    totals = [f'sum("{c}") as "total_{c}"' for c in money]
+    if {"previous_pay_amount", "new_pay_amount"} <= set(money):
+        totals.append("sum(new_pay_amount - previous_pay_amount) as total_pay_change_amount")
     return f"""
         select simulation_year, event_type, count(*) as event_count{"".join(", " + t for t in totals)}
         from fct_yearly_events
@@ -132,9 +129,10 @@ def _write_assumptions(wb: Workbook, parameters: dict[str, Any], overrides: Tabl
 
 
 def scenario_metadata(
-    config: ScenarioConfig, years: list[int], simulation_run_id: str | None, seconds: float
+    config: ScenarioConfig, years: list[int], simulation_run_id: str | None, seconds: float, fingerprint: str
 ) -> dict[str, Any]:
-    """What produced the workbook: the scenario and the years it holds, its census, the code and the run."""
+    """What produced the workbook: the scenario and the years it holds, its census, the code and the run,
+    and the fingerprint of the results (lib/fingerprint.py): equal for two runs with equal marts."""
     census = Path(census_file(config))
     return {
         "scenario_id": config.scenario_id,
@@ -147,6 +145,7 @@ def scenario_metadata(
         "warehouse_file": str(warehouse_path(config.scenario_id)),
         "code_version": code_version(),
         "simulation_run_id": simulation_run_id or "none",
+        "results_fingerprint": fingerprint,
         "created_at": created_at(),
         "export_seconds": round(seconds, 3),
     }
@@ -186,7 +185,9 @@ def write_scenario_outputs(
         ):
             write_bulk_sheets(archive, wb, con, pending)
             years = summary.column("simulation_year")
-            metadata = scenario_metadata(config, years, simulation_run_id, time.perf_counter() - started)
+            metadata = scenario_metadata(
+                config, years, simulation_run_id, time.perf_counter() - started, results_fingerprint(con)
+            )
             write_key_values(metadata_sheet, ("field", "value"), list(metadata.items()))
             add_openpyxl_parts(archive, wb, pending)
         with atomic_file(summary_csv) as partial:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from planwise_assets.lib.data_root import REPO_ROOT, warehouse_path
-from planwise_assets.lib.scenario_config import ScenarioConfig
+from planwise_assets.lib.scenario_config import EligibilitySection, ScenarioConfig
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
@@ -47,6 +47,14 @@ def _date_or_none(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _eligibility_vars(prefix: str, eligibility: EligibilitySection) -> dict[str, Any]:
+    return {
+        f"{prefix}_waiting_period_days": eligibility.waiting_period_days,
+        f"{prefix}_minimum_age": eligibility.minimum_age,
+        f"{prefix}_entry_dates": eligibility.entry_dates,
+    }
+
+
 def _plan_vars(config: ScenarioConfig) -> dict[str, Any]:
     """The DC plan's parameters; formulas become rows that the SQL reads as a VALUES table."""
     auto = config.enrollment.auto_enrollment
@@ -56,8 +64,9 @@ def _plan_vars(config: ScenarioConfig) -> dict[str, Any]:
     core = config.employer_core
     formula = match.formula()
     return {
-        "eligibility_waiting_period_days": config.eligibility.waiting_period_days,
-        "eligibility_minimum_age": config.eligibility.minimum_age,
+        **_eligibility_vars("eligibility", config.eligibility),
+        **_eligibility_vars("match_eligibility", match.eligibility.dates(config.eligibility)),
+        **_eligibility_vars("core_eligibility", core.eligibility.dates(config.eligibility)),
         "auto_enrollment_enabled": auto.enabled,
         "auto_enrollment_scope": auto.scope,
         "auto_enrollment_hire_date_cutoff": _date_or_none(auto.hire_date_cutoff),
@@ -116,8 +125,17 @@ def parse_vars() -> dict[str, Any]:
     return {**dbt_vars(reference, 2025), "warehouse_path": "parse-only.duckdb"}
 
 
-def dbt_args(command: str, variables: dict[str, Any]) -> list[str]:
-    """CLI arguments for an in-process dbt call on this project."""
+def dbt_args(command: str, variables: dict[str, Any], threads: int | None = None) -> list[str]:
+    """CLI arguments for an in-process dbt call on this project.
+
+    By default dbt runs the profile's two models at a time and DuckDB uses all cores. With
+    `threads`, both are pinned to that number (the profile's target `pinned_threads`): results
+    must not depend on it, and tests/test_determinism.py checks that they do not.
+    """
+    pinned: list[str] = []
+    if threads is not None:
+        pinned = ["--threads", str(threads), "--target", "pinned_threads"]
+        variables = {**variables, "duckdb_threads": threads}
     return [
         command,
         "--project-dir",
@@ -127,6 +145,7 @@ def dbt_args(command: str, variables: dict[str, Any]) -> list[str]:
         "--vars",
         json.dumps(variables, sort_keys=True),
         "--quiet",
+        *pinned,
     ]
 
 

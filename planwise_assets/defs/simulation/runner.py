@@ -74,10 +74,11 @@ def _database_error(message: str) -> str:
 class _InProcessDbt:
     """dbt's Python API bound to one parsed manifest; counts invocations and SQL time."""
 
-    def __init__(self, dbt_manifest: Any) -> None:
+    def __init__(self, dbt_manifest: Any, threads: int | None = None) -> None:
         from dbt.cli.main import dbtRunner
 
         self._runner = dbtRunner(manifest=dbt_manifest)
+        self._threads = threads
         self.invocations = 0
 
     def invoke(
@@ -87,7 +88,8 @@ class _InProcessDbt:
         self.invocations += 1
         excluded = ["--exclude", exclude] if exclude else []
         result = invoke_dbt(
-            self._runner, [*dbt_args(command, variables), "--select", select, *excluded, "--no-write-json"]
+            self._runner,
+            [*dbt_args(command, variables, self._threads), "--select", select, *excluded, "--no-write-json"],
         )
         node_results = list(result.result.results) if result.result is not None else []
         failed = [r for r in node_results if str(r.status) == "error" and r.node.resource_type != "test"]
@@ -253,13 +255,17 @@ def simulate(
     dbt_manifest: Any,
     models: list[str],
     should_stop: Callable[[], bool] = lambda: False,
+    threads: int | None = None,
 ) -> SimulationReport:
-    """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock."""
+    """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock.
+
+    `threads` pins dbt's and DuckDB's thread counts (see dbt_args); by default both are the profile's.
+    """
     _check_can_run(config, years)
     if years[0] == config.simulation.start_year:
         _rebuild_clean(config, models)
     started = time.perf_counter()
-    dbt = _InProcessDbt(dbt_manifest)
+    dbt = _InProcessDbt(dbt_manifest, threads)
     scenario = config.scenario_id
     progress = scenario_logger(scenario, config.plan_design_id)
     reports: list[YearReport] = []
