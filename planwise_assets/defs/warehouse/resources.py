@@ -15,6 +15,7 @@ One writer per scenario across machines comes from the run queue (dagster_home/r
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,6 +100,7 @@ class StoredScenarioWarehouse(ScenarioWarehouse):
 
     def publish_simulation(self, context: AssetExecutionContext, loaded: LoadedScenario) -> None:
         """Publish the simulated file and the scenario's files in this run's folder, with the run's metadata."""
+        started = time.perf_counter()
         config = loaded.config
         scenario_id = config.scenario_id
         store = self.store()
@@ -128,7 +130,10 @@ class StoredScenarioWarehouse(ScenarioWarehouse):
                 "results_fingerprint": results_fingerprint(warehouse_path(scenario_id)),
             },
         )
-        context.log.info(f"{scenario_id}: published {len(objects)} objects to s3://{self.bucket}/{store.key(folder)}/")
+        context.log.info(
+            f"{scenario_id}: published {len(objects)} objects to s3://{self.bucket}/{store.key(folder)}/ "
+            f"in {time.perf_counter() - started:.2f} s"
+        )
 
     def publish_outputs(
         self, context: AssetExecutionContext, scenario_id: str, simulation_run_id: str | None, files: list[Path]
@@ -136,7 +141,11 @@ class StoredScenarioWarehouse(ScenarioWarehouse):
         """Publish the workbook and its twins in the folder of the simulation run whose numbers they show."""
         if simulation_run_id is None:
             raise ScenarioStoreError(f"{scenario_id}: no simulation run recorded to publish its outputs next to")
+        started = time.perf_counter()
         store = self.store()
         folder = run_folder(simulation_run_id, _run_day(context, simulation_run_id))
         store.add_outputs(folder, scenario_id, files, {"outputs_run_id": context.run.run_id})
-        context.log.info(f"{scenario_id}: published {len(files)} outputs to s3://{self.bucket}/{store.key(folder)}/")
+        context.log.info(
+            f"{scenario_id}: published {len(files)} outputs to s3://{self.bucket}/{store.key(folder)}/ "
+            f"in {time.perf_counter() - started:.2f} s"
+        )
