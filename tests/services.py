@@ -61,7 +61,7 @@ def postgres_bin(program: str) -> str:
 
 @contextmanager
 def postgres() -> Iterator[str]:
-    """A PostgreSQL server with an empty database `dagster`; yields its URL.
+    """A PostgreSQL server with an empty database `dagster`; yields its SQLAlchemy URL.
 
     Its folder is a new one in the system's temporary folder: as root the server runs as the
     `postgres` user, who cannot enter pytest's (root-only) temporary folders.
@@ -89,7 +89,8 @@ def postgres() -> Iterator[str]:
             check=True,
             capture_output=True,
         )
-        yield f"postgresql://planwise@127.0.0.1:{port}/dagster"
+        # the driver dagster-postgres installs (SQLAlchemy 2.1 would pick psycopg 3 for postgresql://)
+        yield f"postgresql+psycopg2://planwise@127.0.0.1:{port}/dagster"
     finally:
         subprocess.run(
             [*as_user, postgres_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True
