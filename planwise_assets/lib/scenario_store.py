@@ -33,6 +33,7 @@ from planwise_assets.lib.errors import PlanwiseError
 from planwise_assets.lib.scenario_id import validate_scenario_id
 
 RUN_METADATA = "run_metadata.json"
+SINGLE_COPY_LIMIT_BYTES = 5 * 1024**3
 CHUNK_BYTES = 8 << 20
 # a pointer read just before its version was replaced names a version that is then deleted:
 # read the pointer again (a writer of the scenario moves it at most once per step)
@@ -193,9 +194,11 @@ class ScenarioStore:
         """Publish a scenario's file (copied within the store) and its inputs under `folder`, then run_metadata.json."""
         scenario_folder = f"{folder}/scenario_id={validate_scenario_id(scenario_id)}"
         database = StoredFile(self.key(f"{scenario_folder}/outputs/{scenario_id}.duckdb"), version.size, version.sha256)
-        self.client.copy(
-            {"Bucket": self.bucket, "Key": version.key}, self.bucket, database.key
-        )  # managed copy: multipart above 8 MB, so files past 5 GB copy too
+        source = {"Bucket": self.bucket, "Key": version.key}
+        if version.size < SINGLE_COPY_LIMIT_BYTES:
+            self.client.copy_object(Bucket=self.bucket, Key=database.key, CopySource=source)
+        else:  # S3 copies at most 5 GiB in one request; past that, part by part
+            self.client.copy(source, self.bucket, database.key)
         objects = [self._upload(path, self.key(f"{scenario_folder}/inputs/{path.name}")) for path in inputs]
         objects.append(database)
         document = self.run_metadata(folder) or {}
