@@ -28,7 +28,13 @@ from planwise_assets.defs.exports.provenance import code_version, created_at
 from planwise_assets.lib.data_root import scenario_write_lock, warehouse_path
 from planwise_assets.lib.fingerprint import results_fingerprint
 from planwise_assets.lib.scenario_files import LoadedScenario
-from planwise_assets.lib.scenario_store import ScenarioStore, ScenarioStoreError, file_digest, run_folder
+from planwise_assets.lib.scenario_store import (
+    ScenarioStore,
+    ScenarioStoreError,
+    file_digest,
+    run_folder,
+    version_marker,
+)
 
 
 class ScenarioWarehouse(ConfigurableResource):
@@ -90,7 +96,7 @@ class StoredScenarioWarehouse(ScenarioWarehouse):
         store = self.store()
         with scenario_write_lock(scenario_id) as path:
             store.fetch_current(scenario_id, path)
-            path.with_name(path.name + ".sha256").unlink(missing_ok=True)
+            version_marker(path).unlink(missing_ok=True)
             yield path
             store.check_in(scenario_id, path)
 
