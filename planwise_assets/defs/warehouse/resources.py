@@ -59,10 +59,10 @@ class ScenarioWarehouse(ConfigurableResource):
 
 
 def _run_day(context: AssetExecutionContext, run_id: str) -> str:
-    """The UTC day a run was created: its folder's `dt=`, the same for every step and every retry of it."""
+    """The UTC day a run started: its folder's `dt=`, the same for each of its steps and for its workbook."""
     record = context.instance.get_run_record_by_id(run_id)
-    created = record.create_timestamp if record is not None else dt.datetime.now(dt.UTC)
-    return created.astimezone(dt.UTC).date().isoformat()
+    started = record.start_time if record is not None and record.start_time is not None else time.time()
+    return dt.datetime.fromtimestamp(started, dt.UTC).date().isoformat()
 
 
 def _census_identity(context: AssetExecutionContext, scenario_id: str) -> dict[str, str]:
