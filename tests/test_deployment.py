@@ -38,6 +38,7 @@ from tests.services import S3Server, free_port, postgres, redis, s3_server
 from tests.test_end_to_end_dagster_dev import (
     DagsterDev,
     _default_signal_handlers,
+    _repository_selector,
     _stop_process_group,
     _wait_until_serving,
 )
@@ -286,6 +287,33 @@ class Lake:
     databases: dict[str, Path]  # each published scenario file, downloaded, by key
 
 
+def _launch_years(dev: DagsterDev, scenario: str, first: int, last: int) -> str:
+    """One run simulating some years of a scenario, as a single-run backfill of them makes it."""
+    data = dev.graphql(
+        """
+        mutation Launch($params: ExecutionParams!) {
+          launchRun(executionParams: $params) {
+            __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+          }
+        }
+        """,
+        {
+            "params": {
+                "selector": {**_repository_selector(dev), "jobName": "simulate_workforce_job"},
+                "runConfigData": {},
+                "executionMetadata": {
+                    "tags": [
+                        {"key": "dagster/asset_partition_range_start", "value": f"{scenario}|{first}"},
+                        {"key": "dagster/asset_partition_range_end", "value": f"{scenario}|{last}"},
+                    ]
+                },
+            }
+        },
+    )["launchRun"]
+    assert data["__typename"] == "LaunchRunSuccess", data
+    return data["run"]["runId"]
+
+
 def _read_lake(store: S3Server, folder: Path) -> Lake:
     client = store.client()
     keys = [
@@ -362,6 +390,18 @@ def test_seed_scenarios_on_two_workers_survive_a_killed_worker_and_match_the_emb
                 ),
             )
             deployed_s = time.monotonic() - deployed_started
+
+            # rerunning some years on a worker that lacks the scenario's file: it fetches the stored one
+            survivor = worker2 if victim is worker1 else worker1
+            for leftover in (survivor.scratch / "warehouse").glob(f"{victim_scenario}.duckdb*"):
+                leftover.unlink()
+            rerun = _launch_years(dev, victim_scenario, 2028, 2029)
+            runs = _wait_for(
+                dev,
+                f"the rerun of 2028-2029 ({rerun})",
+                lambda runs: any(r["runId"] == rerun and r["status"] in {"SUCCESS", "FAILURE"} for r in runs),
+            )
+            assert next(r for r in runs if r["runId"] == rerun)["status"] == "SUCCESS"
         lake = _read_lake(store, tmp_path / "lake")
 
     # both workers ran scenarios: each scratch folder holds scenario files it worked on
@@ -381,25 +421,27 @@ def test_seed_scenarios_on_two_workers_survive_a_killed_worker_and_match_the_emb
     # the lake: seed 003's layout, nothing else under runs/
     published = [key for key in lake.keys if key.startswith("runs/")]
     assert published and all(LAYOUT.match(key) for key in published), published
-    simulation_runs = {
-        r["tags"]["planwise/scenario"]: r["runId"]
-        for r in runs
-        if r["jobName"] == "simulate_workforce_job" and r["status"] == "SUCCESS"
-    }
-    for scenario, run_id in simulation_runs.items():
+    simulations = [r for r in runs if r["jobName"] == "simulate_workforce_job" and r["status"] == "SUCCESS"]
+    assert sorted(r["tags"]["planwise/scenario"] for r in simulations) == sorted([*SEED_SCENARIOS, victim_scenario])
+    workbooks = {}
+    for run in simulations:
+        scenario, run_id = run["tags"]["planwise/scenario"], run["runId"]
         (folder,) = [f for f in lake.metadata if f.endswith(f"/run_id={run_id}")]
-        document = lake.metadata[folder]
-        entry = document["scenarios"][scenario]
-        listed = sorted(item["key"].removeprefix("planwise/").removeprefix(folder + "/") for item in entry["objects"])
+        entry = lake.metadata[folder]["scenarios"][scenario]
+        listed = {item["key"].removeprefix("planwise/").removeprefix(folder + "/") for item in entry["objects"]}
         base = f"scenario_id={scenario}"
-        assert f"{base}/inputs/simulation_{scenario}.yaml" in listed, listed
-        assert {f"{base}/outputs/{scenario}.duckdb", f"{base}/outputs/{scenario}_results.xlsx"} <= set(listed), listed
-        in_folder = {key.removeprefix(folder + "/") for key in lake.keys if key.startswith(folder + "/scenario_id=")}
-        assert in_folder == set(listed)
+        assert {f"{base}/inputs/simulation_{scenario}.yaml", f"{base}/outputs/{scenario}.duckdb"} <= listed, listed
+        assert {
+            key.removeprefix(folder + "/") for key in lake.keys if key.startswith(folder + "/scenario_id=")
+        } == listed
         assert entry["random_seed"] == 42 and entry["census_sha256"] and entry["code_version"]
         # identical results: the fingerprint recorded, and the published file's own
-        assert entry["results_fingerprint"] == embedded[scenario], scenario
+        assert entry["results_fingerprint"] == embedded[scenario], (scenario, run_id)
         assert results_fingerprint(lake.databases[f"{folder}/{base}/outputs/{scenario}.duckdb"]) == embedded[scenario]
+        if f"{base}/outputs/{scenario}_results.xlsx" in listed:
+            workbooks[scenario] = run_id
+    # each workbook is published next to the file it was computed from: the full simulation's
+    assert sorted(workbooks) == sorted(SEED_SCENARIOS) and rerun not in workbooks.values()
     print(
         f"embedded batch {embedded_s:.1f} s; deployed: 4 scenarios, a worker killed ({victim_scenario}), "
         f"{deployed_s:.1f} s; whole test {time.monotonic() - started:.1f} s"
