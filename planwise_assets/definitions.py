@@ -2,6 +2,8 @@
 
 Loading them reads the dbt manifest (the simulation's asset specs come from it), so they are
 built when Dagster, a test or the client asks for them, never when a module is imported.
+`defs` is the embedded default; deployed_definitions.py assembles the same definitions with the
+scenario files kept in an object store (docs/deploy.md).
 """
 
 import functools
@@ -18,11 +20,11 @@ from planwise_assets.defs.scenarios.resources import ScenarioFolder
 from planwise_assets.defs.scenarios.sensors import scenario_files_sensor
 from planwise_assets.defs.simulation.assets import simulation_assets
 from planwise_assets.defs.simulation.year_end_state import year_end_state
+from planwise_assets.defs.warehouse.resources import ScenarioWarehouse
 
 
-@dg.definitions
-@functools.cache
-def defs() -> dg.Definitions:
+def planwise_definitions(warehouse: ScenarioWarehouse) -> dg.Definitions:
+    """Every asset, job, sensor and resource, with `warehouse` deciding where scenario files live."""
     load_assumptions, simulate_workforce = simulation_assets()
     return dg.Definitions(
         assets=[
@@ -40,9 +42,17 @@ def defs() -> dg.Definitions:
         resources={
             "scenarios": ScenarioFolder(),
             "exports": ExportsFolder(),
-            "warehouse_io_manager": ScenarioWarehouseIOManager(),
+            "warehouse": warehouse,
+            "warehouse_io_manager": ScenarioWarehouseIOManager(warehouse=warehouse),
         },
         # every step in the run's own process: a step's work is seconds, a step process's start-up
         # about two, and the run reads its scenario files once
         executor=dg.in_process_executor,
     )
+
+
+@dg.definitions
+@functools.cache
+def defs() -> dg.Definitions:
+    """The embedded default: scenario files in the data root only."""
+    return planwise_definitions(ScenarioWarehouse())

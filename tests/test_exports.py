@@ -60,6 +60,7 @@ def workbook_runs(configs, instance, scenarios_dir) -> dict[str, Any]:
     from planwise_assets.defs.exports.assets import scenario_workbook
     from planwise_assets.defs.exports.resources import ExportsFolder
     from planwise_assets.defs.scenarios.resources import ScenarioFolder
+    from planwise_assets.defs.warehouse.resources import ScenarioWarehouse
 
     results = {}
     for scenario_id in COMPARED:
@@ -67,7 +68,11 @@ def workbook_runs(configs, instance, scenarios_dir) -> dict[str, Any]:
             [scenario_workbook],
             partition_key=scenario_id,
             instance=instance,
-            resources={"scenarios": ScenarioFolder(path=str(scenarios_dir)), "exports": ExportsFolder()},
+            resources={
+                "scenarios": ScenarioFolder(path=str(scenarios_dir)),
+                "exports": ExportsFolder(),
+                "warehouse": ScenarioWarehouse(),
+            },
         )
         assert result.success
         results[scenario_id] = result
@@ -79,11 +84,16 @@ def comparison_run(workbook_runs, instance, scenarios_dir):
     from planwise_assets.defs.exports.assets import comparison_report
     from planwise_assets.defs.exports.resources import ExportsFolder
     from planwise_assets.defs.scenarios.resources import ScenarioFolder
+    from planwise_assets.defs.warehouse.resources import ScenarioWarehouse
 
     result = materialize(
         [comparison_report],
         instance=instance,
-        resources={"scenarios": ScenarioFolder(path=str(scenarios_dir)), "exports": ExportsFolder()},
+        resources={
+            "scenarios": ScenarioFolder(path=str(scenarios_dir)),
+            "exports": ExportsFolder(),
+            "warehouse": ScenarioWarehouse(),
+        },
         run_config={"ops": {"comparison_report": {"config": {"baseline_scenario": BASE}}}},
     )
     assert result.success

@@ -43,3 +43,16 @@ def test_a_column_type_is_part_of_a_table_fingerprint():
 def test_the_fingerprint_is_a_sha256_hex_digest():
     fingerprint = results_fingerprint(_marts(ROWS))
     assert len(fingerprint) == 64 and int(fingerprint, 16) >= 0
+
+
+def test_a_files_fingerprint_is_that_of_its_marts(tmp_path):
+    import duckdb
+
+    from planwise_assets.lib.fingerprint import file_fingerprint
+
+    path = tmp_path / "scenario.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for table in MARTS:
+            con.execute(f"create table {table} as select * from (values (1, 'a'), (2, 'b')) as t(id, name)")
+        expected = results_fingerprint(con)
+    assert file_fingerprint(path) == expected

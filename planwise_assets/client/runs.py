@@ -21,13 +21,11 @@ from planwise_assets.defs.jobs import (
     load_scenario_inputs,
     simulate_workforce_job,
 )
-from planwise_assets.defs.scenarios.partitions import scenario_partitions
+from planwise_assets.defs.scenarios.partitions import SCENARIO_TAG, scenario_partitions
 from planwise_assets.defs.scenarios.resources import scenarios_resource_config
 from planwise_assets.defs.simulation.partitions import simulation_key
 from planwise_assets.lib.errors import PlanwiseError
 from planwise_assets.lib.scenario_config import ScenarioConfig
-
-SCENARIO_TAG = "planwise/scenario"
 
 # Dagster logs every materialization at DEBUG; a terminal user wants the run's warnings only.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

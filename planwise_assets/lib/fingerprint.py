@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
 
@@ -48,3 +49,9 @@ def _table_parts(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[bytes]:
     yield repr(columns).encode()
     row_hashes = con.execute(f'select hash(t) as row_hash from main."{table}" as t order by row_hash').fetchnumpy()
     yield row_hashes["row_hash"].astype("<u8").tobytes()
+
+
+def file_fingerprint(path: Path) -> str:
+    """results_fingerprint of a scenario's DuckDB file, opened read-only."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return results_fingerprint(con)

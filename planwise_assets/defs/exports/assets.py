@@ -28,6 +28,7 @@ from planwise_assets.defs.retries import user_errors_fail_the_run
 from planwise_assets.defs.scenarios.partitions import scenario_partitions
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
 from planwise_assets.defs.simulation.partitions import SCENARIO, simulation_key
+from planwise_assets.defs.warehouse.resources import ScenarioWarehouse
 from planwise_assets.lib.errors import PlanwiseError
 
 # The marts a workbook reads; it needs every year of them for its scenario.
@@ -61,17 +62,16 @@ def _simulation_run_id(context: AssetExecutionContext, scenario_id: str, last_ye
     kinds={"python", "excel"},
 )
 def scenario_workbook(
-    context: AssetExecutionContext, scenarios: ScenarioFolder, exports: ExportsFolder
+    context: AssetExecutionContext, scenarios: ScenarioFolder, exports: ExportsFolder, warehouse: ScenarioWarehouse
 ) -> MaterializeResult:
     """The scenario's results workbook with its CSV and JSON twins, in `<exports folder>/<scenario>/`."""
     with user_errors_fail_the_run():
         config = scenarios.load(context.partition_key)
         started = time.perf_counter()
-        paths = write_scenario_outputs(
-            config,
-            exports.scenario_folder(config.scenario_id),
-            _simulation_run_id(context, config.scenario_id, config.simulation.end_year),
-        )
+        simulation_run_id = _simulation_run_id(context, config.scenario_id, config.simulation.end_year)
+        warehouse.make_current(config.scenario_id)
+        paths = write_scenario_outputs(config, exports.scenario_folder(config.scenario_id), simulation_run_id)
+        warehouse.publish_outputs(context, config.scenario_id, simulation_run_id, paths)
     seconds = time.perf_counter() - started
     context.log.info(f"{config.scenario_id}: exported in {seconds:.2f} s")
     return MaterializeResult(metadata=_files_metadata(paths, seconds))
@@ -86,7 +86,11 @@ class ComparisonConfig(Config):
 
 @asset(deps=[scenario_workbook], group_name="outputs", kinds={"python", "excel"})
 def comparison_report(
-    context: AssetExecutionContext, config: ComparisonConfig, scenarios: ScenarioFolder, exports: ExportsFolder
+    context: AssetExecutionContext,
+    config: ComparisonConfig,
+    scenarios: ScenarioFolder,
+    exports: ExportsFolder,
+    warehouse: ScenarioWarehouse,
 ) -> MaterializeResult:
     """The scenarios compared with the baseline, in the exports folder.
 
@@ -105,6 +109,7 @@ def comparison_report(
         except PlanwiseError as error:
             context.log.warning(f"{scenario_id} left out of the comparison: {error}")
             continue
+        warehouse.make_current(scenario_id)
         if not has_results(scenario_id):
             context.log.warning(f"{scenario_id} left out of the comparison: it has no simulated results")
             continue

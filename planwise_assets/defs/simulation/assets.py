@@ -43,7 +43,7 @@ from planwise_assets.defs.simulation.partitions import simulation_partitions, ye
 from planwise_assets.defs.simulation.runner import SimulationReport, load_seeds, simulate
 from planwise_assets.defs.simulation.translator import PlanwiseDbtTranslator
 from planwise_assets.defs.simulation.year_end_state import input_pointer_tags, observe_year_end_states
-from planwise_assets.lib.data_root import scenario_write_lock
+from planwise_assets.defs.warehouse.resources import ScenarioWarehouse
 
 
 def _in_dependency_order(specs: list[AssetSpec]) -> list[AssetSpec]:
@@ -161,11 +161,13 @@ def _cancelling(context: AssetExecutionContext) -> bool:
     return run is not None and run.status == DagsterRunStatus.CANCELING
 
 
-def _load_assumptions(context: AssetExecutionContext, scenarios: ScenarioFolder, specs: DbtAssetSpecs) -> Iterator[Any]:
+def _load_assumptions(
+    context: AssetExecutionContext, scenarios: ScenarioFolder, warehouse: ScenarioWarehouse, specs: DbtAssetSpecs
+) -> Iterator[Any]:
     scenario_id = context.partition_key
     with user_errors_fail_the_run():
         config = scenarios.load(scenario_id)
-        with scenario_write_lock(scenario_id):
+        with warehouse.writing(scenario_id):
             outcomes = load_seeds(config, parsed_manifest())
     for spec in specs.seeds:
         yield MaterializeResult(asset_key=spec.key, metadata={"scenario_id": scenario_id})
@@ -173,15 +175,17 @@ def _load_assumptions(context: AssetExecutionContext, scenarios: ScenarioFolder,
 
 
 def _simulate_workforce(
-    context: AssetExecutionContext, scenarios: ScenarioFolder, specs: DbtAssetSpecs
+    context: AssetExecutionContext, scenarios: ScenarioFolder, warehouse: ScenarioWarehouse, specs: DbtAssetSpecs
 ) -> Iterator[Any]:
     reports: list[SimulationReport] = []
     parsed = parsed_manifest()
     for scenario_id, years in years_by_scenario(context.partition_keys).items():
         with user_errors_fail_the_run():
-            config = scenarios.load(scenario_id)
-            with scenario_write_lock(scenario_id):
+            loaded = scenarios.load_file(scenario_id)
+            config = loaded.config
+            with warehouse.writing(scenario_id):
                 report = simulate(config, years, parsed, specs.table_models, should_stop=lambda: _cancelling(context))
+            warehouse.publish_simulation(context, loaded)
         context.log.info(
             f"{scenario_id} {years[0]}-{years[-1]}: {report.seconds:.2f} s, "
             f"{report.sql_seconds:.2f} s in SQL, {report.dbt_invocations} dbt invocations"
@@ -211,9 +215,11 @@ def simulation_assets() -> tuple[AssetsDefinition, AssetsDefinition]:
         partitions_def=scenario_partitions,
         retry_policy=TRANSIENT_RETRY,
     )
-    def load_assumptions(context: AssetExecutionContext, scenarios: ScenarioFolder) -> Iterator[Any]:
+    def load_assumptions(
+        context: AssetExecutionContext, scenarios: ScenarioFolder, warehouse: ScenarioWarehouse
+    ) -> Iterator[Any]:
         """Load the seed tables (bands, hazards, merit) into the scenario's DuckDB file."""
-        yield from _load_assumptions(context, scenarios, specs)
+        yield from _load_assumptions(context, scenarios, warehouse, specs)
 
     @multi_asset(
         name="simulate_workforce",
@@ -224,8 +230,10 @@ def simulation_assets() -> tuple[AssetsDefinition, AssetsDefinition]:
         backfill_policy=BackfillPolicy.single_run(),
         retry_policy=TRANSIENT_RETRY,
     )
-    def simulate_workforce(context: AssetExecutionContext, scenarios: ScenarioFolder) -> Iterator[Any]:
+    def simulate_workforce(
+        context: AssetExecutionContext, scenarios: ScenarioFolder, warehouse: ScenarioWarehouse
+    ) -> Iterator[Any]:
         """Simulate the selected years of each selected scenario with dbt, years in order."""
-        yield from _simulate_workforce(context, scenarios, specs)
+        yield from _simulate_workforce(context, scenarios, warehouse, specs)
 
     return load_assumptions, simulate_workforce
