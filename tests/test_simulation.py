@@ -21,6 +21,7 @@ INVARIANT_CHECKS = (
     "assert_no_event_after_termination",
     "unique_fct_yearly_events_event_id",
     "assert_only_this_scenario",
+    "assert_census_actives_start_first_year",
 )
 
 
@@ -297,6 +298,11 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
             " and simulation_year = 2025"
         )
         con.execute("update fct_yearly_summary set experienced_terminations = experienced_terminations + 1")
+        # a census active who never starts the first year
+        con.execute(
+            "delete from int_workforce_start where simulation_year = 2025 and employee_id = "
+            "(select max(employee_id) from int_workforce_start where simulation_year = 2025)"
+        )
     try:
         results, _ = _InProcessDbt(parsed_manifest()).invoke(
             "test", dbt_vars(config, 2026), "tampered tests", select="resource_type:model"
