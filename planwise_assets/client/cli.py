@@ -55,9 +55,7 @@ def _batch(args: argparse.Namespace) -> int:
     configs = [available[name].config for name in wanted]
 
     from planwise_assets.client.batch import run_batch
-    from planwise_assets.dagster_home.instance import initialize_instance
 
-    initialize_instance()
     batch_dir, outcomes = run_batch(
         configs,
         args.scenarios_dir.resolve(),
