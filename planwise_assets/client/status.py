@@ -18,6 +18,7 @@ from planwise_assets.dagster_private import (
     get_multidimensional_partition_tag,
 )
 from planwise_assets.defs.simulation.partitions import SCENARIO
+from planwise_assets.defs.simulation.runner import completed_years
 from planwise_assets.lib.data_root import warehouse_path
 from planwise_assets.lib.scenario_config import ScenarioConfig
 from planwise_assets.lib.scenario_files import validate_folder
@@ -60,16 +61,14 @@ def scenario_runs(instance: DagsterInstance, config: ScenarioConfig) -> list[Dag
 
 
 def _years_done(config: ScenarioConfig) -> int | None:
+    """The scenario's years whose tables were all written (a year stopped halfway does not count)."""
     path = warehouse_path(config.scenario_id)
     if not path.exists():
         return 0
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(
-                "select count(distinct simulation_year) from fct_yearly_summary where simulation_year between ? and ?",
-                [config.years[0], config.years[-1]],
-            ).fetchone()[0]
-    except duckdb.Error:  # being written right now, or never simulated
+            return len(completed_years(con) & set(config.years))
+    except duckdb.Error:  # being written right now
         return None if path.with_suffix(".lock").exists() else 0
 
 
