@@ -25,9 +25,13 @@ from planwise_assets.defs.scenarios.partitions import scenario_partitions
 from planwise_assets.defs.scenarios.resources import scenarios_resource_config
 from planwise_assets.defs.simulation.partitions import simulation_key
 from planwise_assets.lib.errors import PlanwiseError
+from planwise_assets.lib.processes import process_identity
 from planwise_assets.lib.scenario_config import ScenarioConfig
 
 SCENARIO_TAG = "planwise/scenario"
+# The process executing a run in-process (host:pid:start time): `planwise status` marks the run
+# failed once that process is gone, since nothing else ever will.
+PROCESS_TAG = "planwise/process"
 
 # Dagster logs every materialization at DEBUG; a terminal user wants the run's warnings only.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -52,14 +56,24 @@ def step_failure_message(events: Iterable[DagsterEvent]) -> str:
 
 
 def _execute(
-    instance: DagsterInstance, job_name: str, run_config: dict[str, Any], **options: Any
+    instance: DagsterInstance,
+    job_name: str,
+    run_config: dict[str, Any],
+    tags: dict[str, str] | None = None,
+    **options: Any,
 ) -> ExecuteInProcessResult:
     from planwise_assets.definitions import defs
 
     return (
         defs()
         .resolve_job_def(job_name)
-        .execute_in_process(instance=instance, run_config={**QUIET_LOGS, **run_config}, raise_on_error=False, **options)
+        .execute_in_process(
+            instance=instance,
+            run_config={**QUIET_LOGS, **run_config},
+            raise_on_error=False,
+            tags={**(tags or {}), PROCESS_TAG: process_identity()},
+            **options,
+        )
     )
 
 
