@@ -90,7 +90,7 @@ def test_every_batch_output_is_a_materialization_the_ui_shows(first_batch, insta
     assert comparison.asset_materialization.metadata["scenarios"].value == "baseline, richer_match"
 
 
-def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, planwise_home, capsys):
+def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, planwise_home, capfd):
     from planwise_assets.client.cli import main
 
     main(
@@ -106,7 +106,8 @@ def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, 
             str(planwise_home / "json_logs"),
         ]
     )
-    records = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    # the batch's workers log to the same standard error
+    records = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
     scenario_records = [r for r in records if r["scenario_id"] is not None]
     assert scenario_records and all(r["plan_design_id"] == "standard" for r in scenario_records)
     # progress per scenario and per year

@@ -17,8 +17,9 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -189,23 +190,42 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run_in_workers(jobs: list[tuple], parallel: int, finished: Callable[[ScenarioOutcome], None]) -> None:
-    with ProcessPoolExecutor(
+@contextmanager
+def _workers(parallel: int) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes for the batch's Dagster runs; the batch process itself runs none.
+
+    dbt runs in-process and keeps process-wide state, so parallel scenarios need processes; and
+    Dagster, while it executes a run, holds back SIGINT and SIGTERM until the run ends, so a batch
+    that ran Dagster itself could not be stopped. On any interruption the workers are killed at
+    once; a scenario they were running is redone by `--resume`.
+    """
+    pool = ProcessPoolExecutor(
         max_workers=parallel,
-        # dbt runs in-process and keeps process-wide state, so parallel scenarios need processes
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
         initargs=(logs_as_json(), os.getpid()),
-    ) as pool:
-        try:
-            for future in as_completed([pool.submit(_simulate_and_export, *job) for job in jobs]):
-                finished(future.result())
-        except BaseException:
-            # stop the workers now rather than after their current scenario
-            pool.shutdown(wait=False, cancel_futures=True)
-            for worker in multiprocessing.active_children():
-                worker.kill()
-            raise
+    )
+    try:
+        yield pool
+    except BaseException:
+        for worker in multiprocessing.active_children():
+            worker.kill()
+        # waiting for the killed workers releases the pool's semaphores (no resource-tracker warning)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _compare(scenario_ids: list[str], baseline: str, scenarios_dir: Path, batch_dir: Path) -> tuple[list[str], str]:
+    """The comparison workbook, in a worker: (its files, or the error on one line)."""
+    from planwise_assets.client.runs import compare
+    from planwise_assets.dagster_home.instance import get_instance
+
+    try:
+        _, files = compare(get_instance(), scenario_ids, baseline, scenarios_dir, batch_dir)
+    except PlanwiseError as error:
+        return [], one_line(str(error))
+    return [str(path) for path in files], ""
 
 
 def run_batch(
@@ -255,14 +275,32 @@ def run_batch(
         summary.outcomes[outcome.scenario_id] = outcome
         summary.write()
 
-    jobs = [(loaded, inputs[loaded.config.scenario_id], scenarios_dir, batch_dir) for loaded in to_run]
+    jobs = {
+        loaded.config.scenario_id: (loaded, inputs[loaded.config.scenario_id], scenarios_dir, batch_dir)
+        for loaded in to_run
+    }
     try:
-        with _sigterm_interrupts():
-            if parallel > 1 and len(jobs) > 1:
-                _run_in_workers(jobs, parallel, finished)
-            else:
-                for job in jobs:
-                    finished(_simulate_and_export(*job))
+        with _sigterm_interrupts(), _workers(max(1, min(parallel, len(jobs) or 1))) as pool:
+            futures = {pool.submit(_simulate_and_export, *job): scenario_id for scenario_id, job in jobs.items()}
+            for future in as_completed(futures):
+                try:
+                    finished(future.result())
+                except BrokenProcessPool:  # a worker killed from outside (the kernel's OOM killer, kill -9)
+                    outcome = summary.outcomes[futures[future]]
+                    outcome.status, outcome.error = "failed", "its worker process was killed"
+                    finished(outcome)
+            succeeded = [
+                loaded.config
+                for loaded in scenarios
+                if summary.outcomes[loaded.config.scenario_id].status == "succeeded"
+            ]
+            comparable = [c.scenario_id for c in succeeded if warehouse_path(c.scenario_id).exists()]
+            if len(comparable) > 1 and baseline_scenario in comparable:
+                try:
+                    comparison = pool.submit(_compare, comparable, baseline_scenario, scenarios_dir, batch_dir)
+                    summary.comparison, summary.comparison_error = comparison.result()
+                except BrokenProcessPool:
+                    summary.comparison_error = "comparison: a worker process of the batch was killed"
     except KeyboardInterrupt:
         for outcome in summary.outcomes.values():
             if outcome.status == "pending":
@@ -270,20 +308,6 @@ def run_batch(
         summary.write()
         log.error(f"batch stopped; `planwise batch --resume {batch_dir}` completes it")
         raise
-    succeeded = [
-        loaded.config for loaded in scenarios if summary.outcomes[loaded.config.scenario_id].status == "succeeded"
-    ]
-    comparable = [c for c in succeeded if warehouse_path(c.scenario_id).exists()]
-    if len(comparable) > 1 and any(c.scenario_id == baseline_scenario for c in comparable):
-        from planwise_assets.client.runs import compare
-        from planwise_assets.dagster_home.instance import get_instance
-
-        try:
-            ids = [c.scenario_id for c in comparable]
-            _, files = compare(get_instance(), ids, baseline_scenario, scenarios_dir, batch_dir)
-            summary.comparison = [str(path) for path in files]
-        except PlanwiseError as error:
-            summary.comparison_error = one_line(str(error))
     if clean:
         # the databases go only after every output that reads them has been written
         for config in succeeded:
