@@ -377,3 +377,45 @@ def test_a_full_disk_gives_one_line_naming_the_path_and_keeps_earlier_results(sm
     for summary in (home / "out").glob("*/batch_summary.json"):
         json.loads(summary.read_text())
     assert json.loads((earlier_batch / "batch_summary.json").read_text())["scenarios"][0]["status"] == "succeeded"
+
+
+# --------------------------------------------------------------------------- planwise ui
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_planwise_ui_started_in_the_background_stops_with_everything_it_started(tmp_path, signum):
+    """A shell starts `planwise ui &` with SIGINT ignored; Dagster then ignored SIGTERM too."""
+    import urllib.request
+
+    port = _free_port()
+    (tmp_path / "scenarios").mkdir()
+    environment = {**_environment(tmp_path / "home"), "PLANWISE_SCENARIOS_DIR": str(tmp_path / "scenarios")}
+    shell = subprocess.Popen(
+        ["bash", "-c", f"{PLANWISE} ui --port {port} > {tmp_path}/ui.log 2>&1 & echo $!; wait"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    ui = int(shell.stdout.readline())
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, (tmp_path / "ui.log").read_text()[-3000:]
+            time.sleep(1)
+    started = _children(ui)
+    assert len(started) >= 3  # dagster dev, the webserver, the daemon (and code servers)
+    os.kill(ui, signum)
+    shell.wait(timeout=60)
+    assert _wait_gone({ui, *started}, 10) == set()
