@@ -229,3 +229,21 @@ def test_cancel_finds_the_ui_backfill_run_of_one_year(batch_folder, instance):
     )
     assert cancel_scenario(instance, config) == [run.run_id]
     assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.CANCELED
+
+
+def test_resume_reruns_a_scenario_whose_file_changed_and_says_so(batch_folder, planwise_home, capfd):
+    from planwise_assets.client.cli import main
+
+    output = planwise_home / "changed_out"
+    arguments = ["batch", "--scenarios-dir", str(batch_folder), "--scenarios", "baseline,richer_match"]
+    assert main([*arguments, "--output-dir", str(output)]) == 0
+    (batch_dir,) = output.iterdir()
+    before = {e["scenario_id"]: e for e in json.loads((batch_dir / "batch_summary.json").read_text())["scenarios"]}
+    path = batch_folder / "richer_match.yaml"
+    path.write_text(path.read_text() + "# a comment is a change of the file\n")
+    capfd.readouterr()
+    assert main([*arguments, "--resume", str(batch_dir)]) == 0
+    assert "richer_match: runs again: its scenario file or one of its base files changed" in capfd.readouterr().err
+    after = {e["scenario_id"]: e for e in json.loads((batch_dir / "batch_summary.json").read_text())["scenarios"]}
+    assert after["baseline"]["run_ids"] == before["baseline"]["run_ids"]
+    assert after["richer_match"]["run_ids"] != before["richer_match"]["run_ids"]
