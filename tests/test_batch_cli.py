@@ -247,3 +247,26 @@ def test_resume_reruns_a_scenario_whose_file_changed_and_says_so(batch_folder, p
     after = {e["scenario_id"]: e for e in json.loads((batch_dir / "batch_summary.json").read_text())["scenarios"]}
     assert after["baseline"]["run_ids"] == before["baseline"]["run_ids"]
     assert after["richer_match"]["run_ids"] != before["richer_match"]["run_ids"]
+
+
+def test_a_failed_comparison_is_recorded_and_resume_makes_it_again(batch_folder, planwise_home, capfd):
+    from planwise_assets.client.cli import main
+
+    output = planwise_home / "comparison_out"
+    output.mkdir()
+    # a folder where the comparison workbook goes: the comparison cannot be written
+    arguments = ["batch", "--scenarios-dir", str(batch_folder), "--scenarios", "baseline,richer_match"]
+    batch_dir = output / "blocked"
+    (batch_dir / "comparison_report.xlsx").mkdir(parents=True)
+    (batch_dir / "batch_summary.json").write_text(json.dumps({"scenarios": []}))
+    capfd.readouterr()
+    assert main([*arguments, "--resume", str(batch_dir)]) == 1
+    (line,) = [line for line in capfd.readouterr().err.splitlines() if line.startswith("planwise: ")]
+    assert line.startswith("planwise: comparison: ") and f"`planwise batch --resume {batch_dir}`" in line
+    summary = json.loads((batch_dir / "batch_summary.json").read_text())
+    assert summary["comparison_error"].startswith("comparison: ")
+    assert {e["status"] for e in summary["scenarios"]} == {"succeeded"}
+    (batch_dir / "comparison_report.xlsx").rmdir()
+    assert main([*arguments, "--resume", str(batch_dir)]) == 0
+    summary = json.loads((batch_dir / "batch_summary.json").read_text())
+    assert summary["comparison_error"] == "" and (batch_dir / "comparison_report.xlsx").is_file()
