@@ -262,6 +262,20 @@ def test_ctrl_c_stops_a_serial_batch_with_one_line(kill_home):
     assert "`planwise batch --resume" in err
 
 
+def test_two_batches_started_at_once_on_a_fresh_home_both_succeed_in_folders_of_their_own(tmp_path, reference):
+    home = tmp_path / "home"
+    scenarios = _scenario_folder(home / "scenarios")
+    batches = [_batch(home, scenarios, "--output-dir", str(home / "out")) for _ in range(2)]
+    outputs = [batch.communicate(timeout=600) for batch in batches]
+    assert [batch.returncode for batch in batches] == [0, 0], [err[-3000:] for _, err in outputs]
+    folders = sorted((home / "out").iterdir())
+    assert len(folders) == 2
+    for folder in folders:
+        summary = json.loads((folder / "batch_summary.json").read_text())
+        assert {entry["status"] for entry in summary["scenarios"]} == {"succeeded"}
+    assert _fingerprints(home) == reference[0]
+
+
 # --------------------------------------------------------------------------- backups and restore
 
 
