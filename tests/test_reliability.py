@@ -276,6 +276,35 @@ def test_two_batches_started_at_once_on_a_fresh_home_both_succeed_in_folders_of_
     assert _fingerprints(home) == reference[0]
 
 
+def test_cancel_stops_the_scenario_a_batch_is_simulating(tmp_path, monkeypatch):
+    import yaml
+    from dagster import DagsterInstance
+
+    from planwise_assets.client.status import cancel_scenario, scenario_statuses
+    from planwise_assets.lib.scenario_files import load_scenario_file
+    from tests.conftest import baseline_document
+
+    home, folder = tmp_path / "home", tmp_path / "scenarios"
+    folder.mkdir()
+    long = baseline_document("long", simulation={"start_year": 2025, "end_year": 2032}, census={"employees": 500})
+    (folder / "long.yaml").write_text(yaml.safe_dump(long))
+    batch = _batch(home, folder, "--output-dir", str(tmp_path / "out"))
+    for line in batch.stderr:
+        if "year 2025 simulated" in line:
+            break
+    monkeypatch.setenv("PLANWISE_HOME", str(home))
+    with DagsterInstance.from_config(str(home / "dagster_home")) as instance:
+        assert len(cancel_scenario(instance, load_scenario_file(folder / "long.yaml").config)) == 1
+        _, err = batch.communicate(timeout=120)
+        assert batch.returncode == 1
+        assert "long: cancelled after" in err and "cancelled (planwise cancel) during its simulation run" in err
+        (status,) = scenario_statuses(instance, folder)
+        assert status.state == "cancelled" and status.years_done < 8
+    (batch_dir,) = (tmp_path / "out").iterdir()
+    (entry,) = json.loads((batch_dir / "batch_summary.json").read_text())["scenarios"]
+    assert entry["status"] == "cancelled" and entry["outputs"] == []
+
+
 # --------------------------------------------------------------------------- backups and restore
 
 

@@ -43,7 +43,7 @@ MAX_SAME_SECOND_BATCHES = 100
 class ScenarioOutcome:
     scenario_id: str
     plan_design_id: str
-    status: str  # pending (not finished yet), succeeded, failed, interrupted
+    status: str  # pending (not finished yet), succeeded, failed, cancelled (planwise cancel), interrupted
     seconds: float
     run_ids: list[str] = field(default_factory=list)
     error: str = ""
@@ -75,7 +75,7 @@ def _simulate_and_export(
     loaded: LoadedScenario, inputs: _ScenarioInputs, scenarios_dir: Path, batch_dir: Path
 ) -> ScenarioOutcome:
     """One scenario of a batch, in this process; failures become the outcome, never an exception."""
-    from planwise_assets.client.runs import export_scenario, run_scenario
+    from planwise_assets.client.runs import ScenarioCancelled, export_scenario, run_scenario
     from planwise_assets.dagster_home.instance import get_instance
 
     config = loaded.config
@@ -91,6 +91,8 @@ def _simulate_and_export(
         export_run, files = export_scenario(instance, config, scenarios_dir, batch_dir)
         outcome.run_ids.append(export_run)
         outcome.outputs = [str(path) for path in files]
+    except ScenarioCancelled as error:
+        outcome.status, outcome.error = "cancelled", one_line(str(error))
     except PlanwiseError as error:
         outcome.status, outcome.error = "failed", one_line(str(error))
     except Exception as error:  # a full disk, or a bug: recorded on one line, and the other scenarios go on
@@ -98,7 +100,7 @@ def _simulate_and_export(
         outcome.error = describe_disk_full(error, planwise_home()) or one_line(f"{type(error).__name__}: {error}")[:600]
     outcome.seconds = round(time.perf_counter() - started, 3)
     if outcome.error:
-        log.error(f"failed after {outcome.seconds:.1f} s: {outcome.error}")
+        log.error(f"{outcome.status} after {outcome.seconds:.1f} s: {outcome.error}")
     else:
         log.info(f"succeeded in {outcome.seconds:.1f} s")
     return outcome

@@ -190,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     except PlanwiseError as error:
         print(f"planwise: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader went away (`planwise status | head`): nothing more to print, and no traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         # Ctrl-C or SIGTERM: whatever was running has been stopped and recorded
         print("planwise: stopped", file=sys.stderr)
