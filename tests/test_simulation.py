@@ -429,6 +429,7 @@ def test_a_year_whose_run_failed_halfway_is_not_done_and_the_next_year_refuses_i
 ):
     import duckdb
 
+    from planwise_assets.client.runs import export_scenario
     from planwise_assets.client.status import scenario_statuses
     from planwise_assets.lib.data_root import warehouse_path
 
@@ -443,6 +444,8 @@ def test_a_year_whose_run_failed_halfway_is_not_done_and_the_next_year_refuses_i
         con.execute("alter table merit_by_level_aside rename to merit_by_level")
     statuses = {s.scenario_id: s for s in scenario_statuses(instance, scenarios_dir)}
     assert statuses["halfway"].years_done == 1
+    with pytest.raises(PlanwiseError, match="halfway: year 2026 is incomplete .*; run it again before exporting"):
+        export_scenario(instance, config, scenarios_dir, tmp_path / "exports")
     with pytest.raises(
         PlanwiseError,
         match=r"halfway: year 2026 is incomplete: it is not in completed_years .*; run 2026 again",
