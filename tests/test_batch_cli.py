@@ -90,7 +90,7 @@ def test_every_batch_output_is_a_materialization_the_ui_shows(first_batch, insta
     assert comparison.asset_materialization.metadata["scenarios"].value == "baseline, richer_match"
 
 
-def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, planwise_home, capsys):
+def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, planwise_home, capfd):
     from planwise_assets.client.cli import main
 
     main(
@@ -106,7 +106,8 @@ def test_json_logs_carry_scenario_and_plan_design_on_every_record(batch_folder, 
             str(planwise_home / "json_logs"),
         ]
     )
-    records = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    # the batch's workers log to the same standard error
+    records = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
     scenario_records = [r for r in records if r["scenario_id"] is not None]
     assert scenario_records and all(r["plan_design_id"] == "standard" for r in scenario_records)
     # progress per scenario and per year
@@ -232,3 +233,44 @@ def test_cancel_finds_the_ui_backfill_run_of_one_year(batch_folder, instance):
     )
     assert cancel_scenario(instance, config) == [run.run_id]
     assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.CANCELED
+
+
+def test_resume_reruns_a_scenario_whose_file_changed_and_says_so(batch_folder, planwise_home, capfd):
+    from planwise_assets.client.cli import main
+
+    output = planwise_home / "changed_out"
+    arguments = ["batch", "--scenarios-dir", str(batch_folder), "--scenarios", "baseline,richer_match"]
+    assert main([*arguments, "--output-dir", str(output)]) == 0
+    (batch_dir,) = output.iterdir()
+    before = {e["scenario_id"]: e for e in json.loads((batch_dir / "batch_summary.json").read_text())["scenarios"]}
+    path = batch_folder / "richer_match.yaml"
+    path.write_text(path.read_text() + "# a comment is a change of the file\n")
+    capfd.readouterr()
+    assert main([*arguments, "--resume", str(batch_dir)]) == 0
+    assert "richer_match: runs again: its scenario file or one of its base files changed" in capfd.readouterr().err
+    after = {e["scenario_id"]: e for e in json.loads((batch_dir / "batch_summary.json").read_text())["scenarios"]}
+    assert after["baseline"]["run_ids"] == before["baseline"]["run_ids"]
+    assert after["richer_match"]["run_ids"] != before["richer_match"]["run_ids"]
+
+
+def test_a_failed_comparison_is_recorded_and_resume_makes_it_again(batch_folder, planwise_home, capfd):
+    from planwise_assets.client.cli import main
+
+    output = planwise_home / "comparison_out"
+    output.mkdir()
+    # a folder where the comparison workbook goes: the comparison cannot be written
+    arguments = ["batch", "--scenarios-dir", str(batch_folder), "--scenarios", "baseline,richer_match"]
+    batch_dir = output / "blocked"
+    (batch_dir / "comparison_report.xlsx").mkdir(parents=True)
+    (batch_dir / "batch_summary.json").write_text(json.dumps({"scenarios": []}))
+    capfd.readouterr()
+    assert main([*arguments, "--resume", str(batch_dir)]) == 1
+    (line,) = [line for line in capfd.readouterr().err.splitlines() if line.startswith("planwise: ")]
+    assert line.startswith("planwise: comparison: ") and f"`planwise batch --resume {batch_dir}`" in line
+    summary = json.loads((batch_dir / "batch_summary.json").read_text())
+    assert summary["comparison_error"].startswith("comparison: ")
+    assert {e["status"] for e in summary["scenarios"]} == {"succeeded"}
+    (batch_dir / "comparison_report.xlsx").rmdir()
+    assert main([*arguments, "--resume", str(batch_dir)]) == 0
+    summary = json.loads((batch_dir / "batch_summary.json").read_text())
+    assert summary["comparison_error"] == "" and (batch_dir / "comparison_report.xlsx").is_file()

@@ -438,3 +438,70 @@ def test_unsupported_suffix_is_rejected_on_read_and_write(tmp_path: Path, name: 
     with pytest.raises(CensusError, match="unsupported census file type"):
         write_census(generate_census(3, 1, CENSUS_DATE), path)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- plausibility
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        # 2024-12-31 - 1800-05-01: 224 years old
+        ("EMP9,1800-05-01,1830-01-01,85000", "born more than 100 years before the census date"),
+        # 100 on 2024-12-31 is allowed, 101 is not: born 1923-12-31 turns 101 that day
+        ("EMP9,1923-12-31,1960-01-01,85000", "born more than 100 years before the census date"),
+        ("EMP9,2011-01-01,2024-06-01,85000", "younger than 14 at the census date"),
+        # born 2000-06-15, hired 2014-06-14: one day short of 14
+        ("EMP9,2000-06-15,2014-06-14,85000", "hired before age 14"),
+    ],
+)
+def test_an_implausible_age_is_rejected_naming_the_line_and_employee(tmp_path: Path, row: str, reason: str) -> None:
+    message = rejection(write_csv(tmp_path, [HEADER, *GOOD_ROWS, row]))
+    assert message.endswith(f"census.csv: {reason} at line 5 (EMP9)")
+
+
+def test_the_oldest_and_youngest_plausible_employees_are_accepted(tmp_path: Path) -> None:
+    # exactly 100 and exactly 14 at the census date, the younger hired on their 14th birthday
+    rows = ["EMP8,1924-12-31,1950-01-01,85000", "EMP9,2010-12-31,2024-12-31,30000"]
+    frame = read_census(write_csv(tmp_path, [HEADER, *rows]), CENSUS_DATE)
+    assert list(frame["employee_id"]) == ["EMP8", "EMP9"]
+
+
+def test_pay_beyond_what_the_pay_columns_hold_is_rejected_naming_the_employee(tmp_path: Path) -> None:
+    rows = [*GOOD_ROWS, "EMP9,1980-01-15,2010-03-01,1e15", "EMPA,1980-01-15,2010-03-01,100000000"]
+    message = rejection(write_csv(tmp_path, [HEADER, *rows]))
+    assert message.endswith("census.csv: annual_pay above 100,000,000 at line 5 (EMP9: '1e15')")
+
+
+@pytest.mark.parametrize("employee_id", ["EMP\x1b[31m9", "EMP\t9", "E" * 65])
+def test_an_employee_id_with_control_characters_or_too_long_is_rejected(tmp_path: Path, employee_id: str) -> None:
+    message = rejection(write_csv(tmp_path, [HEADER, *GOOD_ROWS, f'"{employee_id}",1980-01-15,2010-03-01,85000']))
+    assert "employee_id with control characters or more than 64 characters at line 5" in message
+    assert "\x1b" not in message and "\t" not in message
+
+
+def test_a_byte_that_is_not_utf8_is_reported_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "census.csv"
+    path.write_bytes(("\n".join([HEADER, *GOOD_ROWS]) + "\n").encode() + b"EMP\xe99,1980-01-15,2010-03-01,1\n")
+    assert rejection(path).endswith("census.csv: line 5 is not UTF-8 text (byte 0xe9)")
+
+
+def test_a_fifo_or_a_device_is_not_read_as_a_census(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    (tmp_path / "zero.parquet").symlink_to("/dev/zero")
+    assert "a FIFO, not a regular file" in rejection(tmp_path / "pipe.csv")
+    assert "a device, not a regular file" in rejection(tmp_path / "zero.parquet")
+
+
+@pytest.mark.parametrize(
+    ("employees", "seed", "reason"),
+    [
+        (10**12, 1, "census employees must be from 1 to 10,000,000, got 1000000000000"),
+        (100, -1, "census seed must be from 0 to 9223372036854775807, got -1"),
+    ],
+)
+def test_generating_an_impossible_census_is_one_clear_error(employees: int, seed: int, reason: str) -> None:
+    with pytest.raises(CensusError, match=f"^{reason}$"):
+        generate_census(employees, seed, CENSUS_DATE)

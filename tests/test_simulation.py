@@ -23,6 +23,7 @@ INVARIANT_CHECKS = (
     "unique_fct_yearly_events_event_id",
     "assert_only_this_scenario",
     "assert_events_in_their_simulation_year",
+    "assert_census_actives_start_first_year",
 )
 
 
@@ -317,6 +318,11 @@ def test_invariant_checks_fail_on_tampered_data(tmp_path, write_scenario, run_sc
             " and simulation_year = 2025"
         )
         con.execute("update fct_yearly_summary set experienced_terminations = experienced_terminations + 1")
+        # a census active who never starts the first year
+        con.execute(
+            "delete from int_workforce_start where simulation_year = 2025 and employee_id = "
+            "(select max(employee_id) from int_workforce_start where simulation_year = 2025)"
+        )
     try:
         results, _ = _InProcessDbt(parsed_manifest()).invoke(
             "test", dbt_vars(config, 2026), "tampered tests", select="resource_type:model"
@@ -436,3 +442,57 @@ def test_a_run_reads_the_scenarios_folder_once_and_records_it_in_its_run_config(
     for run_id in (inputs_run, simulation_run):
         run_config = instance.get_run_by_id(run_id).run_config
         assert run_config["resources"]["scenarios"]["config"]["path"] == str(scenarios_dir.resolve())
+
+
+def test_a_year_whose_run_failed_halfway_is_not_done_and_the_next_year_refuses_it(
+    tmp_path, write_scenario, run_scenario, instance, scenarios_dir
+):
+    import duckdb
+
+    from planwise_assets.client.runs import export_scenario
+    from planwise_assets.client.status import scenario_statuses
+    from planwise_assets.lib.data_root import warehouse_path
+
+    config = write_scenario("halfway", simulation={"end_year": 2027}, census={"path": _exact_census(tmp_path, 200)})
+    run_scenario(config, [2025, 2026])
+    # rerun 2026 with the merit table gone: the models before int_merit_raises are rewritten, the rest are not
+    with duckdb.connect(str(warehouse_path("halfway"))) as con:
+        con.execute("alter table merit_by_level rename to merit_by_level_aside")
+    with pytest.raises(PlanwiseError, match="int_merit_raises"):
+        run_scenario_years_only(instance, scenarios_dir, "halfway", 2026)
+    with duckdb.connect(str(warehouse_path("halfway"))) as con:
+        con.execute("alter table merit_by_level_aside rename to merit_by_level")
+    statuses = {s.scenario_id: s for s in scenario_statuses(instance, scenarios_dir)}
+    assert statuses["halfway"].years_done == 1
+    with pytest.raises(PlanwiseError, match="halfway: year 2026 is incomplete .*; run it again before exporting"):
+        export_scenario(instance, config, scenarios_dir, tmp_path / "exports")
+    with pytest.raises(
+        PlanwiseError,
+        match=r"halfway: year 2026 is incomplete: it is not in completed_years .*; run 2026 again",
+    ):
+        run_scenario(config, [2027])
+    # a run killed before the marts were written: the tables without the year are named
+    with duckdb.connect(str(warehouse_path("halfway"))) as con:
+        con.execute("delete from fct_yearly_summary where simulation_year = 2026")
+    with pytest.raises(PlanwiseError, match="year 2026 is incomplete: fct_yearly_summary has no rows for it"):
+        run_scenario(config, [2027])
+    run_scenario(config, [2026, 2027])
+    assert query("halfway", "select simulation_year from completed_years order by 1") == [(2025,), (2026,), (2027,)]
+
+
+def test_a_failed_blocking_check_is_named_with_its_failing_rows(
+    tmp_path, write_scenario, run_scenario, instance, scenarios_dir
+):
+    import duckdb
+
+    from planwise_assets.lib.data_root import warehouse_path
+
+    config = write_scenario("blocked", simulation={"end_year": 2026}, census={"path": _exact_census(tmp_path, 100)})
+    run_scenario(config, [2025])
+    with duckdb.connect(str(warehouse_path("blocked"))) as con:
+        con.execute("insert into fct_yearly_events select * from fct_yearly_events where event_type = 'hire' limit 1")
+    with pytest.raises(PlanwiseError) as failure:
+        run_scenario_years_only(instance, scenarios_dir, "blocked", 2026)
+    assert str(failure.value).startswith(
+        "blocking check failed: unique_fct_yearly_events_event_id on fct_yearly_events (blocked: 1 failing rows"
+    )

@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from planwise_assets.lib.data_root import DEFAULT_SCENARIOS_DIR, planwise_home
 from planwise_assets.lib.errors import PlanwiseError, ScenarioFileError
+from planwise_assets.lib.files import describe_disk_full
 from planwise_assets.lib.logs import configure as configure_logs
 
 
@@ -48,24 +49,24 @@ def _batch(args: argparse.Namespace) -> int:
     if any file was invalid and skipped. The last line counts them."""
     from planwise_assets.lib.scenario_files import validate_folder
 
-    available, problems = validate_folder(args.scenarios_dir.resolve())
+    folder = args.scenarios_dir.resolve()
+    available, problems = validate_folder(folder)
     for problem in problems:
         # an invalid file is reported and skipped; it never stops the other scenarios
         print(f"skipped: {problem}".replace("\n", "\nskipped: "), file=sys.stderr)
     # files named in --scenarios are all valid (checked below); other invalid files were not asked for
-    invalid = 0 if args.scenarios else len(problems)
+    valid_files = {loaded.path for loaded in available.values()}
+    invalid = 0 if args.scenarios else sum(1 for path in folder.glob("*.yaml") if path.resolve() not in valid_files)
     wanted = args.scenarios.split(",") if args.scenarios else sorted(available)
     unknown = [name for name in wanted if name not in available]
     if unknown:
         raise ScenarioFileError(f"{args.scenarios_dir}: no valid scenario file for {', '.join(unknown)}")
-    configs = [available[name].config for name in wanted]
+    scenarios = [available[name] for name in wanted]
 
     from planwise_assets.client.batch import run_batch
-    from planwise_assets.dagster_home.instance import initialize_instance
 
-    initialize_instance()
     batch_dir, outcomes = run_batch(
-        configs,
+        scenarios,
         args.scenarios_dir.resolve(),
         args.output_dir,
         parallel=args.parallel,
@@ -79,18 +80,26 @@ def _batch(args: argparse.Namespace) -> int:
     return 1 if failed or invalid else 0
 
 
+def _restore(args: argparse.Namespace) -> int:
+    from planwise_assets.lib.backups import restore_warehouse
+
+    backup, replaced = restore_warehouse(args.scenario, args.backup)
+    print(f"{args.scenario}: restored from {backup}" + (f"; the file it replaced is {replaced}" if replaced else ""))
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
-    """`dagster dev` on workspace.yaml with the persistent Dagster home under the data root."""
+    """`dagster dev` on workspace.yaml with the persistent Dagster home under the data root; stops
+    with everything it started on Ctrl-C or SIGTERM."""
     from planwise_assets.dagster_home.instance import prepare_dagster_home
     from planwise_assets.lib.data_root import REPO_ROOT
+    from planwise_assets.lib.processes import run_service
 
     home = prepare_dagster_home()
-    os.chdir(REPO_ROOT)
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
     # DAGSTER_HOME is how `dagster dev` is told its instance
-    os.execve(command[0], command, {**os.environ, "DAGSTER_HOME": str(home)})
-    return 0
+    return run_service(command, REPO_ROOT, {**os.environ, "DAGSTER_HOME": str(home)})
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -168,6 +177,11 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("scenario")
     cancel.set_defaults(handler=_cancel)
 
+    restore = commands.add_parser("restore", help="put a scenario's backup back in place of its database")
+    restore.add_argument("scenario")
+    restore.add_argument("--backup", help="a backup's file name (default: the newest one that opens)")
+    restore.set_defaults(handler=_restore)
+
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon (dagster dev) on this project")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
@@ -184,6 +198,20 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except PlanwiseError as error:
         print(f"planwise: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # the reader went away (`planwise status | head`): nothing more to print, and no traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM: whatever was running has been stopped and recorded
+        print("planwise: stopped", file=sys.stderr)
+        return 130
+    except Exception as error:
+        disk_full = describe_disk_full(error, planwise_home())
+        if disk_full is None:
+            raise
+        print(f"planwise: {disk_full}", file=sys.stderr)
         return 1
 
 

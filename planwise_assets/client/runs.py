@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterEvent, DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterEvent, DagsterEventType, DagsterInstance, DagsterRunStatus, ExecuteInProcessResult
 
 from planwise_assets.dagster_private import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from planwise_assets.defs.exports.resources import exports_resource_config
@@ -25,10 +25,34 @@ from planwise_assets.defs.scenarios.partitions import SCENARIO_TAG, scenario_par
 from planwise_assets.defs.scenarios.resources import scenarios_resource_config
 from planwise_assets.defs.simulation.partitions import simulation_key
 from planwise_assets.lib.errors import PlanwiseError
+from planwise_assets.lib.processes import process_identity
 from planwise_assets.lib.scenario_config import ScenarioConfig
+
+# The process executing a run in-process (host:pid:start time): `planwise status` marks the run
+# failed once that process is gone, since nothing else ever will.
+PROCESS_TAG = "planwise/process"
 
 # Dagster logs every materialization at DEBUG; a terminal user wants the run's warnings only.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+class ScenarioCancelled(PlanwiseError):
+    """`planwise cancel` stopped one of the scenario's runs."""
+
+
+def _stop_if_cancelled(instance: DagsterInstance, run_id: str, scenario_id: str, what: str) -> None:
+    """Raise ScenarioCancelled if `planwise cancel` marked the run CANCELING while it executed.
+
+    An in-process run cannot be interrupted from outside: its simulation stops before its next
+    year, and whatever run it was, the scenario goes no further. A run that ended failed because
+    of the cancel is recorded as cancelled.
+    """
+    if not instance.all_logs(run_id, of_type=DagsterEventType.RUN_CANCELING):
+        return
+    run = instance.get_run_by_id(run_id)
+    if run.status == DagsterRunStatus.FAILURE:
+        instance.report_run_canceled(run, message="stopped by planwise cancel")
+    raise ScenarioCancelled(f"{scenario_id}: cancelled (planwise cancel) during its {what} run")
 
 
 def register_scenario(instance: DagsterInstance, scenario_id: str) -> None:
@@ -50,14 +74,24 @@ def step_failure_message(events: Iterable[DagsterEvent]) -> str:
 
 
 def _execute(
-    instance: DagsterInstance, job_name: str, run_config: dict[str, Any], **options: Any
+    instance: DagsterInstance,
+    job_name: str,
+    run_config: dict[str, Any],
+    tags: dict[str, str] | None = None,
+    **options: Any,
 ) -> ExecuteInProcessResult:
     from planwise_assets.definitions import defs
 
     return (
         defs()
         .resolve_job_def(job_name)
-        .execute_in_process(instance=instance, run_config={**QUIET_LOGS, **run_config}, raise_on_error=False, **options)
+        .execute_in_process(
+            instance=instance,
+            run_config={**QUIET_LOGS, **run_config},
+            raise_on_error=False,
+            tags={**(tags or {}), PROCESS_TAG: process_identity()},
+            **options,
+        )
     )
 
 
@@ -83,6 +117,7 @@ def run_scenario(
     if years[0] == config.simulation.start_year:
         inputs = _execute(instance, load_scenario_inputs.name, run_config, partition_key=scenario_id, tags=tags)
         runs.append(inputs.run_id)
+        _stop_if_cancelled(instance, inputs.run_id, scenario_id, "inputs")
         if not inputs.success:
             raise PlanwiseError(f"{scenario_id}: inputs: {step_failure_message(inputs.all_events)}")
     simulation = _execute(
@@ -96,6 +131,7 @@ def run_scenario(
         },
     )
     runs.append(simulation.run_id)
+    _stop_if_cancelled(instance, simulation.run_id, scenario_id, "simulation")
     if not simulation.success:
         raise PlanwiseError(f"{scenario_id}: {step_failure_message(simulation.all_events)}")
     return runs
@@ -117,6 +153,7 @@ def export_scenario(
         partition_key=config.scenario_id,
         tags={SCENARIO_TAG: config.scenario_id},
     )
+    _stop_if_cancelled(instance, result.run_id, config.scenario_id, "workbook")
     if not result.success:
         raise PlanwiseError(f"{config.scenario_id}: workbook: {step_failure_message(result.all_events)}")
     return result.run_id, _written_files(result, "scenario_workbook")

@@ -11,14 +11,16 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
-from planwise_assets.client.runs import SCENARIO_TAG, step_failure_message
+from planwise_assets.client.runs import PROCESS_TAG, SCENARIO_TAG, step_failure_message
 from planwise_assets.dagster_private import (
     ASSET_PARTITION_RANGE_START_TAG,
     PARTITION_NAME_TAG,
     get_multidimensional_partition_tag,
 )
 from planwise_assets.defs.simulation.partitions import SCENARIO
+from planwise_assets.defs.simulation.runner import completed_years
 from planwise_assets.lib.data_root import warehouse_path
+from planwise_assets.lib.processes import process_is_gone
 from planwise_assets.lib.scenario_config import ScenarioConfig
 from planwise_assets.lib.scenario_files import validate_folder
 
@@ -59,23 +61,45 @@ def scenario_runs(instance: DagsterInstance, config: ScenarioConfig) -> list[Dag
     )
 
 
+def _process_gone(run: DagsterRun) -> bool:
+    return run.status in IN_PROGRESS | {DagsterRunStatus.CANCELING} and process_is_gone(run.tags.get(PROCESS_TAG, ""))
+
+
+def close_orphaned_runs(instance: DagsterInstance, runs: list[DagsterRun]) -> list[DagsterRun]:
+    """Mark failed (or cancelled, if a cancel was asked) the in-progress runs whose process is gone:
+    a killed batch can never finish them. Returns the runs as they now are."""
+    current = []
+    for run in runs:
+        if _process_gone(run):
+            process = run.tags[PROCESS_TAG]
+            if run.status == DagsterRunStatus.CANCELING:
+                instance.report_run_canceled(run, message=f"its process {process} is gone")
+            else:
+                instance.report_run_failed(run, message=f"its process {process} is gone (killed)")
+            run = instance.get_run_by_id(run.run_id)
+        current.append(run)
+    return current
+
+
 def _years_done(config: ScenarioConfig) -> int | None:
+    """The scenario's years whose tables were all written (a year stopped halfway does not count)."""
     path = warehouse_path(config.scenario_id)
     if not path.exists():
         return 0
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(
-                "select count(distinct simulation_year) from fct_yearly_summary where simulation_year between ? and ?",
-                [config.years[0], config.years[-1]],
-            ).fetchone()[0]
-    except duckdb.Error:  # being written right now, or never simulated
+            return len(completed_years(con) & set(config.years))
+    except duckdb.Error:  # being written right now
         return None if path.with_suffix(".lock").exists() else 0
 
 
 def _last_error(instance: DagsterInstance, run: DagsterRun) -> str:
+    """The failed step's message, else the run's failure message (e.g. a run whose process is gone)."""
     failures = instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
-    return step_failure_message(record.dagster_event for record in failures) if failures else ""
+    if failures:
+        return step_failure_message(record.dagster_event for record in failures)
+    run_failures = instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_FAILURE)
+    return run_failures[-1].dagster_event.message or "" if run_failures else ""
 
 
 def _when(timestamp: float | None) -> str:
@@ -97,7 +121,7 @@ def scenario_statuses(instance: DagsterInstance, scenarios_dir: Path) -> list[Sc
     ]
     for scenario_id, loaded in sorted(valid.items()):
         config = loaded.config
-        runs = scenario_runs(instance, config)
+        runs = close_orphaned_runs(instance, scenario_runs(instance, config))
         done, total = _years_done(config), len(config.years)
         status = ScenarioStatus(scenario_id, str(loaded.path), "ready", done, total)
         if runs:
@@ -119,19 +143,25 @@ def scenario_statuses(instance: DagsterInstance, scenarios_dir: Path) -> list[Sc
 
 
 def cancel_scenario(instance: DagsterInstance, config: ScenarioConfig) -> list[str]:
-    """Ask every in-progress run of the scenario to stop; returns their run ids.
+    """Stop every in-progress run of the scenario; returns their run ids.
 
-    Runs launched by the daemon (UI, backfills, sensor) are terminated through the run
-    launcher; an in-process batch run sees the CANCELING status between two years and stops.
+    A run not started yet, or whose process is gone (a killed batch), is cancelled at once. A
+    run executing in a live `planwise` process is marked CANCELING, and its simulation stops
+    before its next year. Runs launched by the daemon (UI, backfills, sensor) are terminated
+    through the run launcher.
     """
     stopped = []
     for run in scenario_runs(instance, config):
         if run.status not in IN_PROGRESS:
             continue
+        process = run.tags.get(PROCESS_TAG)
         if run.status in {DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED}:
             instance.report_run_canceled(run)
+        elif _process_gone(run):
+            instance.report_run_canceled(run, message=f"cancelled; its process {process} was already gone")
         else:
             instance.report_run_canceling(run)
-            instance.run_launcher.terminate(run.run_id)
+            if process is None:
+                instance.run_launcher.terminate(run.run_id)
         stopped.append(run.run_id)
     return stopped

@@ -7,6 +7,7 @@ rather than half-loaded. See docs/census.md for the column contract and the dist
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -26,7 +27,8 @@ import pyarrow.parquet as pq
 
 from planwise_assets.lib.data_root import planwise_home
 from planwise_assets.lib.errors import CensusError
-from planwise_assets.lib.scenario_config import ScenarioConfig
+from planwise_assets.lib.files import one_line, open_regular_file
+from planwise_assets.lib.scenario_config import MAX_CENSUS_EMPLOYEES, MAX_SEED, ScenarioConfig
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("employee_id", "birth_date", "hire_date", "annual_pay")
 # Column -> value used when a user's file leaves the column out ("derived": computed from dates).
@@ -68,6 +70,13 @@ DEFERRAL_RATES = np.round(np.arange(1, 16) / 100, 2)  # 0.01 .. 0.15
 DEFERRAL_WEIGHTS = np.array([3, 5, 12, 14, 14, 16, 5, 7, 3, 8, 1, 3, 1, 1, 7]) / 100
 MAX_SHOWN = 5
 MAX_HOURS = 8784  # hours in a leap year
+# What a census row may hold. A person outside these ages would fall outside the age bands and
+# vanish from the simulation; pay is stored in 14 digits (decimal(14, 2)) and must leave room
+# for decades of raises; an employee id becomes part of every event id and of log lines.
+MIN_WORKING_AGE = 14
+MAX_AGE = 100
+MAX_ANNUAL_PAY = 100_000_000
+MAX_ID_LENGTH = 64
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -121,8 +130,10 @@ def generate_census(employees: int, seed: int, census_date: dt.date) -> pd.DataF
 
     Only a seeded PCG64 generator is used, so (employees, seed, census_date) fixes the frame.
     """
-    if employees < 1:
-        raise CensusError(f"census employees must be >= 1, got {employees}")
+    if not 1 <= employees <= MAX_CENSUS_EMPLOYEES:
+        raise CensusError(f"census employees must be from 1 to {MAX_CENSUS_EMPLOYEES:,}, got {employees}")
+    if not 0 <= seed <= MAX_SEED:
+        raise CensusError(f"census seed must be from 0 to {MAX_SEED}, got {seed}")
     rng = np.random.Generator(np.random.PCG64(seed))
     n = employees
 
@@ -212,7 +223,7 @@ def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes: the census identity recorded with each simulation run."""
     digest = hashlib.sha256()
     try:
-        with Path(path).open("rb") as fh:
+        with os.fdopen(open_regular_file(path), "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError as exc:
@@ -223,29 +234,53 @@ def file_sha256(path: Path) -> str:
 # --------------------------------------------------------------------------- reading
 
 
+def _first_non_utf8_line(path: Path) -> tuple[int, int]:
+    """The line and the byte value of the first byte that is not UTF-8 (the file is known to have one)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with os.fdopen(open_regular_file(path), "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                # the decoder may hold back up to 3 bytes of the previous chunk
+                pending = len(error.object) - len(chunk)
+                offset = max(error.start - pending, 0)
+                return line + chunk.count(b"\n", 0, offset), error.object[error.start]
+            line += chunk.count(b"\n")
+    return line, 0
+
+
 def _read_csv_strings(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
     """Header, raw string rows and 'line N' locations (header is line 1; blank lines skipped)."""
     header: list[str] | None = None
     rows: list[list[str]] = []
     where: list[str] = []
     ragged: list[str] = []
+    line = 0
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with open(open_regular_file(path), encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh)
-            last_line = 0
             for record in reader:
-                start, last_line = last_line + 1, reader.line_num
+                start, line = line + 1, reader.line_num
                 if not record:
                     continue
                 if header is None:
                     header = [name.strip() for name in record]
                 elif len(record) != len(header):
                     ragged.append(f"line {start}")
+                elif len(rows) == MAX_CENSUS_EMPLOYEES:
+                    raise CensusError(f"{path}: more than {MAX_CENSUS_EMPLOYEES:,} employees (line {start})")
                 else:
                     rows.append(record)
                     where.append(f"line {start}")
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise CensusError(f"{path}: cannot read CSV file ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        bad_line, byte = _first_non_utf8_line(path)
+        raise CensusError(f"{path}: line {bad_line} is not UTF-8 text (byte 0x{byte:02x})") from exc
+    except csv.Error as exc:
+        raise CensusError(f"{path}: line {line + 1} is not valid CSV ({exc})") from exc
+    except OSError as exc:
+        raise CensusError(f"{path}: cannot read CSV file ({exc.strerror or exc})") from exc
     if header is None:
         raise CensusError(f"{path}: empty file, expected a header row with {', '.join(REQUIRED_COLUMNS)}")
     if ragged:
@@ -257,7 +292,11 @@ def _read_csv_strings(path: Path) -> tuple[list[str], list[list[str]], list[str]
 def _read_parquet_strings(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
     """Header, rows rendered as strings (one validator for both formats) and 'row N' locations."""
     try:
-        table = pq.read_table(path)
+        with os.fdopen(open_regular_file(path), "rb") as handle:
+            parquet = pq.ParquetFile(handle)
+            if parquet.metadata.num_rows > MAX_CENSUS_EMPLOYEES:
+                raise CensusError(f"{path}: more than {MAX_CENSUS_EMPLOYEES:,} employees")
+            table = parquet.read()
     except (OSError, pa.ArrowException) as exc:
         raise CensusError(f"{path}: cannot read Parquet file ({exc})") from exc
     columns = []
@@ -297,6 +336,11 @@ def _parse_bool(text: str) -> bool | None:
     return True if lowered in _TRUE else False if lowered in _FALSE else None
 
 
+def _age(birth: dt.date, on: dt.date) -> int:
+    """Whole years from birth to `on`."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
 def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
     """Validate a user's census file and return the normalized frame; any bad row is a CensusError.
 
@@ -329,7 +373,7 @@ def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
 
     def fail(reason: str, bad: list[int], show_value: str | None = None) -> NoReturn:
         def label(i: int) -> str:
-            who = ids[i] or "no employee_id"
+            who = one_line(ids[i]) or "no employee_id"
             return f"{where[i]} ({who}: {raw[show_value][i]!r})" if show_value else f"{where[i]} ({who})"
 
         more = f" and {len(bad) - MAX_SHOWN} more" if len(bad) > MAX_SHOWN else ""
@@ -351,17 +395,29 @@ def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
     duplicated = [i for i, e in enumerate(ids) if counts[e] > 1]
     if duplicated:
         fail("duplicate employee_id", duplicated)
+    unprintable = [i for i, e in enumerate(ids) if len(e) > MAX_ID_LENGTH or not e.isprintable()]
+    if unprintable:
+        fail(f"employee_id with control characters or more than {MAX_ID_LENGTH} characters", unprintable)
 
     pay = [_parse_number(t) for t in raw["annual_pay"]]
     bad = [i for i, p in enumerate(pay) if p is None or p <= 0]
     if bad:
         fail("annual_pay missing, not a number or not positive", bad, show_value="annual_pay")
+    bad = [i for i, p in enumerate(pay) if p > MAX_ANNUAL_PAY]
+    if bad:
+        fail(f"annual_pay above {MAX_ANNUAL_PAY:,}", bad, show_value="annual_pay")
 
     birth, hire, term = dates["birth_date"], dates["hire_date"], dates["termination_date"]
     order_checks = [
         (f"hire_date after census date {census_date.isoformat()}", lambda i: hire[i] > census_date),
         ("termination_date before hire_date", lambda i: term[i] is not None and term[i] < hire[i]),
         ("birth_date after hire_date", lambda i: birth[i] > hire[i]),
+        (
+            f"born more than {MAX_AGE} years before the census date",
+            lambda i: _age(birth[i], census_date) > MAX_AGE,
+        ),
+        (f"younger than {MIN_WORKING_AGE} at the census date", lambda i: _age(birth[i], census_date) < MIN_WORKING_AGE),
+        (f"hired before age {MIN_WORKING_AGE}", lambda i: _age(birth[i], hire[i]) < MIN_WORKING_AGE),
     ]
     for reason, is_bad in order_checks:
         bad = [i for i in range(len(rows)) if is_bad(i)]

@@ -19,6 +19,9 @@ from planwise_assets.lib.scenario_id import validate_scenario_id
 # The years a scenario may simulate: the partitions' year axis and the schema's bounds.
 FIRST_SIMULATION_YEAR = 2020
 LAST_SIMULATION_YEAR = 2050
+# Seeds are 64-bit in the SQL draws and in numpy; a census larger than this is not a workforce.
+MAX_SEED = 2**63 - 1
+MAX_CENSUS_EMPLOYEES = 10_000_000
 
 
 class _Section(BaseModel):
@@ -34,7 +37,7 @@ class ScenarioSection(_Section):
 class SimulationSection(_Section):
     start_year: int = Field(ge=FIRST_SIMULATION_YEAR, le=LAST_SIMULATION_YEAR)
     end_year: int = Field(ge=FIRST_SIMULATION_YEAR, le=LAST_SIMULATION_YEAR)
-    random_seed: int = Field(ge=0)
+    random_seed: int = Field(ge=0, le=MAX_SEED)
     target_growth_rate: float = Field(ge=-0.5, le=1)
 
     @field_validator("end_year")
@@ -62,8 +65,8 @@ class CompensationSection(_Section):
 
 class CensusSection(_Section):
     path: Path | None = None
-    employees: int = Field(default=10_000, ge=1)
-    seed: int = Field(default=42, ge=0)
+    employees: int = Field(default=10_000, ge=1, le=MAX_CENSUS_EMPLOYEES)
+    seed: int = Field(default=42, ge=0, le=MAX_SEED)
 
 
 # when a newly eligible employee enters: on the day, or on the first day of the next month,

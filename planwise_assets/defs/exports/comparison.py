@@ -19,7 +19,6 @@ from openpyxl.chart import LineChart, Reference, Series
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planwise_assets.defs.exports.files import atomic_file, write_json
 from planwise_assets.defs.exports.formats import (
     GENERAL,
     PERCENT,
@@ -33,6 +32,7 @@ from planwise_assets.defs.exports.formats import (
 )
 from planwise_assets.defs.exports.provenance import code_version, created_at
 from planwise_assets.defs.exports.sources import ExportError, read_warehouse, resolved_parameters, yearly_summary
+from planwise_assets.lib.files import atomic_file, write_json
 from planwise_assets.lib.scenario_config import ScenarioConfig
 
 # Better for participants' retirement savings: more of them saving, and saving more.

@@ -23,7 +23,6 @@ from planwise_assets.defs.exports.bulk_sheet import (
     add_openpyxl_parts,
     write_bulk_sheets,
 )
-from planwise_assets.defs.exports.files import atomic_file, write_json
 from planwise_assets.defs.exports.formats import CURRENCY, Table, number_format, write_key_values, write_table
 from planwise_assets.defs.exports.provenance import code_version, created_at
 from planwise_assets.defs.exports.sources import (
@@ -37,6 +36,7 @@ from planwise_assets.defs.exports.sources import (
 )
 from planwise_assets.lib.census import census_file, file_sha256
 from planwise_assets.lib.data_root import warehouse_path
+from planwise_assets.lib.files import atomic_file, write_json
 from planwise_assets.lib.fingerprint import results_fingerprint
 from planwise_assets.lib.scenario_config import ScenarioConfig
 

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from planwise_assets.defs.exports.formats import Table, kind_of_duckdb_type
+from planwise_assets.defs.simulation.runner import COMPLETED_YEARS, completed_years
 from planwise_assets.lib.data_root import scenario_write_lock, warehouse_path
 from planwise_assets.lib.errors import PlanwiseError
 from planwise_assets.lib.scenario_config import ScenarioConfig
@@ -39,7 +40,23 @@ def read_warehouse(scenario_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
     with scenario_write_lock(scenario_id), duckdb.connect(str(path), read_only=True) as con:
         if "fct_yearly_summary" not in tables(con):
             raise ExportError(f"{scenario_id}: {path} has no fct_yearly_summary; simulate the scenario first")
+        incomplete = _incomplete_years(con)
+        if incomplete:
+            raise ExportError(
+                f"{scenario_id}: year {incomplete[0]} is incomplete (its run stopped before all the year's tables "
+                f"were written; see {COMPLETED_YEARS}); run it again before exporting"
+            )
         yield con
+
+
+def _incomplete_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Years the marts hold rows of that are not in the ledger of completed years (a file written
+    before the ledger existed has none, and is taken as it is)."""
+    if COMPLETED_YEARS not in tables(con):
+        return []
+    marts = sorted({"fct_yearly_summary", "fct_workforce_snapshot", "fct_yearly_events"} & tables(con))
+    held = con.sql(" union ".join(f"select distinct simulation_year from main.{mart}" for mart in marts)).fetchall()
+    return sorted({row[0] for row in held} - completed_years(con))
 
 
 def has_results(scenario_id: str) -> bool:

@@ -1,7 +1,8 @@
 """The sensor on the scenarios folder: a new or changed scenario file is registered and simulated.
 
-Each tick validates every YAML file, fingerprints each valid scenario (its file and its
-base_config chain) and compares the fingerprints with the ones kept in the cursor:
+Each tick validates every YAML file and compares each valid scenario's fingerprint (the bytes
+of its file and its base_config chain, so a change to a base file reruns every scenario built on
+it, and renaming a file does not) with the one kept in the cursor:
 
 - new or changed: add the scenario's dynamic partition and request its inputs run;
 - inputs run succeeded (seen on a later tick): request ONE simulation run over all its years;
@@ -18,7 +19,6 @@ runs are ordinary job runs with run keys, so a retried tick never duplicates the
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,25 +39,13 @@ from planwise_assets.defs.scenarios.partitions import scenario_partitions
 from planwise_assets.defs.scenarios.resources import ScenarioFolder, scenarios_resource_config
 from planwise_assets.defs.simulation.partitions import simulation_key
 from planwise_assets.lib.data_root import planwise_home, scenario_write_lock, warehouse_path
-from planwise_assets.lib.scenario_files import LoadedScenario, validate_folder
+from planwise_assets.lib.files import resolved
+from planwise_assets.lib.scenario_files import validate_folder
 from planwise_assets.lib.scenario_id import SCENARIO_ID_PATTERN
 
 SENSOR_NAME = "scenario_files_sensor"
 FINGERPRINT_TAG = "planwise/scenario_fingerprint"
 FAILED_STATUSES = {DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED, DagsterRunStatus.CANCELING}
-
-
-def scenario_fingerprint(loaded: LoadedScenario) -> str:
-    """sha256 of the scenario file and each file of its base_config chain, in chain order.
-
-    A change to a base file changes every scenario built on it, so the bases are part of the
-    fingerprint; file names are not, so renaming a file does not rerun it.
-    """
-    digest = hashlib.sha256()
-    for path in [loaded.path, *loaded.base_chain]:
-        content = path.read_bytes()
-        digest.update(len(content).to_bytes(8, "big") + content)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -126,7 +114,7 @@ def evaluate_scenario_files(context: SensorEvaluationContext, folder: Path) -> S
     for problem in problems:
         context.log.warning(problem)
     requests, tracked = _load_cursor(context.cursor)
-    invalid_files = {str(path.resolve()) for path in folder.glob("*.yaml")} - {str(s.path) for s in valid.values()}
+    invalid_files = {str(resolved(path)) for path in folder.glob("*.yaml")} - {str(s.path) for s in valid.values()}
     run_requests: list[RunRequest] = []
     added: list[str] = []
     deleted: list[str] = []
@@ -147,7 +135,7 @@ def evaluate_scenario_files(context: SensorEvaluationContext, folder: Path) -> S
         del tracked[scenario_id]
 
     for scenario_id, loaded in valid.items():
-        fingerprint = scenario_fingerprint(loaded)
+        fingerprint = loaded.fingerprint
         entry = tracked.get(scenario_id)
         if entry is None or entry.fingerprint != fingerprint:
             requests += 1

@@ -18,6 +18,7 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from dagster import (
+    AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
@@ -25,6 +26,7 @@ from dagster import (
     AssetSpec,
     BackfillPolicy,
     DagsterRunStatus,
+    Failure,
     MaterializeResult,
     MetadataValue,
     TableColumn,
@@ -199,7 +201,21 @@ def _simulate_workforce(
             metadata=_model_metadata(spec.key.path[-1], reports, specs.table_models),
             tags=pointers[spec.key],
         )
-    yield from check_results(specs.model_checks, {r.scenario_id: r.tests for r in reports})
+    results = list(check_results(specs.model_checks, {r.scenario_id: r.tests for r in reports}))
+    yield from results
+    _fail_on_blocking_checks(specs.model_checks, results)
+
+
+def _fail_on_blocking_checks(check_specs: dict[str, AssetCheckSpec], results: list[AssetCheckResult]) -> None:
+    """Name the blocking checks that failed; Dagster's own error names only how many there are."""
+    blocking = {(spec.asset_key, spec.name) for spec in check_specs.values() if spec.blocking}
+    failed = [
+        f"{result.check_name} on {result.asset_key.to_user_string()} ({result.metadata['failures'].value})"
+        for result in results
+        if not result.passed and (result.asset_key, result.check_name) in blocking
+    ]
+    if failed:
+        raise Failure(description=f"blocking check failed: {'; '.join(failed)}", allow_retries=False)
 
 
 @functools.cache

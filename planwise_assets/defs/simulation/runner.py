@@ -118,8 +118,47 @@ def release_warehouse() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def _check_can_run(config: ScenarioConfig, years: list[int]) -> None:
-    """Refuse years outside the scenario or out of order, before anything is written."""
+COMPLETED_YEARS = "completed_years"
+
+
+def completed_years(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The years whose models were all written (dbt/macros/completed_years.sql keeps the ledger)."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'main' and table_name = ?",
+        [COMPLETED_YEARS],
+    ).fetchone()[0]
+    if not found:
+        return set()
+    return {row[0] for row in con.execute(f"select simulation_year from main.{COMPLETED_YEARS}").fetchall()}
+
+
+def _incomplete_year_problem(
+    con: duckdb.DuckDBPyConnection, tables: set[str], models: list[str], scenario: str, year: int, first: int
+) -> str:
+    """Why `year` cannot hand its state to the next: never simulated, or stopped halfway (naming a table)."""
+    with_rows = {
+        model
+        for model in models
+        if model in tables
+        and con.execute(f'select count(*) from main."{model}" where simulation_year = ?', [year]).fetchone()[0]
+    }
+    if not with_rows:
+        return f"{scenario}: year {year} has not been simulated; years run in order from {first}"
+    missing = [model for model in models if model not in with_rows]
+    if missing:
+        named = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        return (
+            f"{scenario}: year {year} is incomplete: {named} {'has' if len(missing) == 1 else 'have'} no rows "
+            f"for it (its run stopped before all the year's tables were written); run {year} again"
+        )
+    return (
+        f"{scenario}: year {year} is incomplete: it is not in {COMPLETED_YEARS} (its run stopped before it "
+        f"recorded the year as done); run {year} again"
+    )
+
+
+def _check_can_run(config: ScenarioConfig, years: list[int], models: list[str]) -> None:
+    """Refuse years outside the scenario, out of order, or after an incomplete year, before anything is written."""
     scenario = config.scenario_id
     first, last = config.simulation.start_year, config.simulation.end_year
     outside = [year for year in years if not first <= year <= last]
@@ -135,18 +174,9 @@ def _check_can_run(config: ScenarioConfig, years: list[int]) -> None:
                 f"{scenario}: its inputs are not loaded ({', '.join(sorted(missing))}); "
                 "materialize the census and the seed assets for this scenario first"
             )
-        if years[0] > first:
-            previous = years[0] - 1
-            done = (
-                "fct_workforce_snapshot" in tables
-                and con.execute(
-                    "select count(*) from fct_workforce_snapshot where simulation_year = ?", [previous]
-                ).fetchone()[0]
-            )
-            if not done:
-                raise SimulationError(
-                    f"{scenario}: year {previous} has not been simulated; years run in order from {first}"
-                )
+        previous = years[0] - 1
+        if years[0] > first and previous not in completed_years(con):
+            raise SimulationError(_incomplete_year_problem(con, tables, models, scenario, previous, first))
 
 
 def _year_metrics(config: ScenarioConfig, reports: list[YearReport], models: list[str]) -> list[int]:
@@ -261,7 +291,7 @@ def simulate(
 
     `threads` pins dbt's and DuckDB's thread counts (see dbt_args); by default both are the profile's.
     """
-    _check_can_run(config, years)
+    _check_can_run(config, years, models)
     if years[0] == config.simulation.start_year:
         _rebuild_clean(config, models)
     started = time.perf_counter()
