@@ -1,10 +1,12 @@
 """Assembles PlanWise's Dagster definitions from its domains (planwise_assets/defs/); no logic here.
 
-Loading them reads the dbt manifest (the simulation's asset specs come from it), so they are
+Loading them reads the dbt manifest (the simulation's asset specs come from it) and the scenario
+files (the year axis spans the years they simulate: defs/simulation/partitions.py), so they are
 built when Dagster, a test or the client asks for them, never when a module is imported.
 """
 
 import functools
+from pathlib import Path
 
 import dagster as dg
 
@@ -17,26 +19,37 @@ from planwise_assets.defs.scenarios.io_manager import ScenarioWarehouseIOManager
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
 from planwise_assets.defs.scenarios.sensors import scenario_files_sensor
 from planwise_assets.defs.simulation.assets import simulation_assets
-from planwise_assets.defs.simulation.year_end_state import year_end_state
+from planwise_assets.defs.simulation.partitions import YearAxis, simulation_partitions
+from planwise_assets.defs.simulation.year_end_state import year_end_state_spec
 
 
 @dg.definitions
-@functools.cache
 def defs() -> dg.Definitions:
-    load_assumptions, simulate_workforce = simulation_assets()
+    """The code location: the years of the scenario files in the scenarios folder it watches."""
+    return definitions_for(ScenarioFolder().folder())
+
+
+def definitions_for(scenarios_folder: Path) -> dg.Definitions:
+    """The definitions a run reading `scenarios_folder` executes (their years cover its files)."""
+    return build_definitions(YearAxis.of_folder(scenarios_folder))
+
+
+@functools.cache
+def build_definitions(axis: YearAxis) -> dg.Definitions:
+    load_assumptions, simulate_workforce = simulation_assets(axis)
     return dg.Definitions(
         assets=[
             scenario_parameters,
             scenario_overrides,
             census,
             load_assumptions,
-            year_end_state,
+            year_end_state_spec(simulation_partitions(axis)),
             simulate_workforce,
             scenario_workbook,
             comparison_report,
         ],
         jobs=SCENARIO_JOBS,
-        sensors=[scenario_files_sensor],
+        sensors=[scenario_files_sensor(axis)],
         resources={
             "scenarios": ScenarioFolder(),
             "exports": ExportsFolder(),

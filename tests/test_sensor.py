@@ -238,6 +238,17 @@ def test_invalid_file_is_reported_while_the_others_proceed_and_is_picked_up_once
     assert fixed.dynamic_partitions_requests == [scenario_partitions.build_add_request(["beta"])]
 
 
+def test_file_simulating_years_beyond_the_loaded_year_axis_is_reported_not_run(daemon: Daemon) -> None:
+    # the sensor's definitions were loaded with the repository's scenario years, 2025-2029
+    write(daemon.folder, "alpha", simulation=years(2025, 2031))
+
+    result = daemon.tick()
+
+    assert result.run_requests == [] and not result.dynamic_partitions_requests
+    assert "alpha simulates 2025-2031, outside the years 2025-2029" in result.skip_reason.skip_message
+    assert "reload the code location" in result.skip_reason.skip_message
+
+
 def test_file_that_becomes_invalid_keeps_its_partition_and_warehouse(daemon: Daemon) -> None:
     path = write(daemon.folder, "alpha")
     run_through(daemon, "alpha")

@@ -256,14 +256,14 @@ def run_scenario_years_only(instance, scenarios_dir, scenario_id: str, year: int
 def test_every_dbt_model_is_a_scenario_year_asset_depending_on_its_previous_year():
     from planwise_assets.definitions import defs
     from planwise_assets.defs.simulation.dbt_project import dbt_manifest
-    from planwise_assets.defs.simulation.partitions import simulation_partitions
+    from planwise_assets.defs.simulation.partitions import YearAxis, simulation_partitions
 
     graph = defs().resolve_asset_graph()
     models = [n["name"] for n in dbt_manifest()["nodes"].values() if n["resource_type"] == "model"]
     assert "fct_yearly_events" in models
     for model in models:
         node = graph.get(AssetKey(model))
-        assert node.partitions_def == simulation_partitions
+        assert node.partitions_def == simulation_partitions(YearAxis(2025, 2029))
         assert AssetKey(model) in node.parent_keys, f"{model} does not depend on its previous year"
 
 
@@ -500,3 +500,14 @@ def test_rerunning_a_year_warns_on_each_later_year_naming_it(tmp_path, write_sce
         "warned|2027": True,
         "warned|2028": True,
     }
+
+
+def test_a_scenario_beyond_the_repositorys_years_runs_through_definitions_of_its_own_folder(
+    tmp_path, write_scenario, run_scenario
+):
+    # the repository's scenarios end in 2029; the test folder's axis reaches this file's 2031
+    config = write_scenario(
+        "beyond", simulation={"start_year": 2025, "end_year": 2031}, census={"path": _exact_census(tmp_path, 100)}
+    )
+    run_scenario(config)
+    assert [row[0] for row in _summary("beyond")] == list(range(2025, 2032))

@@ -52,23 +52,30 @@ def step_failure_message(events: Iterable[DagsterEvent]) -> str:
 
 
 def _execute(
-    instance: DagsterInstance, job_name: str, run_config: dict[str, Any], **options: Any
+    instance: DagsterInstance,
+    job_name: str,
+    scenarios_dir: Path,
+    exports_dir: Path | None = None,
+    run_config: dict[str, Any] | None = None,
+    **options: Any,
 ) -> ExecuteInProcessResult:
-    from planwise_assets.definitions import defs
+    """Run a job of the definitions for `scenarios_dir` (their years cover its files), with the run config
+    naming the folders it reads scenario files from and writes exports to."""
+    from planwise_assets.definitions import definitions_for
 
-    return (
-        defs()
-        .resolve_job_def(job_name)
-        .execute_in_process(instance=instance, run_config={**QUIET_LOGS, **run_config}, raise_on_error=False, **options)
-    )
-
-
-def _folders(scenarios_dir: Path, exports_dir: Path | None = None) -> dict[str, Any]:
-    """Run config naming the folders a run reads scenario files from and writes exports to."""
     resources = scenarios_resource_config(scenarios_dir)
     if exports_dir is not None:
         resources = {**resources, **exports_resource_config(exports_dir)}
-    return {"resources": resources}
+    return (
+        definitions_for(scenarios_dir)
+        .resolve_job_def(job_name)
+        .execute_in_process(
+            instance=instance,
+            run_config={**QUIET_LOGS, "resources": resources, **(run_config or {})},
+            raise_on_error=False,
+            **options,
+        )
+    )
 
 
 def run_scenario(
@@ -80,17 +87,16 @@ def run_scenario(
     years = years or config.years
     register_scenario(instance, scenario_id)
     tags = {SCENARIO_TAG: scenario_id}
-    run_config = _folders(scenarios_dir)
     runs = []
     if years[0] == config.simulation.start_year:
-        inputs = _execute(instance, load_scenario_inputs.name, run_config, partition_key=scenario_id, tags=tags)
+        inputs = _execute(instance, load_scenario_inputs.name, scenarios_dir, partition_key=scenario_id, tags=tags)
         runs.append(inputs.run_id)
         if not inputs.success:
             raise PlanwiseError(f"{scenario_id}: inputs: {step_failure_message(inputs.all_events)}")
     simulation = _execute(
         instance,
         simulate_workforce_job.name,
-        run_config,
+        scenarios_dir,
         tags={
             **tags,
             ASSET_PARTITION_RANGE_START_TAG: str(simulation_key(scenario_id, years[0])),
@@ -115,7 +121,8 @@ def export_scenario(
     result = _execute(
         instance,
         export_scenario_workbook.name,
-        _folders(scenarios_dir, exports_dir),
+        scenarios_dir,
+        exports_dir,
         partition_key=config.scenario_id,
         tags={SCENARIO_TAG: config.scenario_id},
     )
@@ -131,9 +138,10 @@ def compare(
     result = _execute(
         instance,
         compare_scenarios.name,
-        {
-            **_folders(scenarios_dir, exports_dir),
-            "ops": {"comparison_report": {"config": {"baseline_scenario": baseline, "scenarios": scenario_ids}}},
+        scenarios_dir,
+        exports_dir,
+        run_config={
+            "ops": {"comparison_report": {"config": {"baseline_scenario": baseline, "scenarios": scenario_ids}}}
         },
     )
     if not result.success:

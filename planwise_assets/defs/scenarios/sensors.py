@@ -28,6 +28,7 @@ from dagster import (
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     sensor,
@@ -37,7 +38,7 @@ from planwise_assets.dagster_private import ASSET_PARTITION_RANGE_END_TAG, ASSET
 from planwise_assets.defs.jobs import load_scenario_inputs, simulate_workforce_job
 from planwise_assets.defs.scenarios.partitions import scenario_partitions
 from planwise_assets.defs.scenarios.resources import ScenarioFolder, scenarios_resource_config
-from planwise_assets.defs.simulation.partitions import simulation_key
+from planwise_assets.defs.simulation.partitions import YearAxis, simulation_key
 from planwise_assets.lib.data_root import planwise_home, scenario_write_lock, warehouse_path
 from planwise_assets.lib.scenario_files import LoadedScenario, validate_folder
 from planwise_assets.lib.scenario_id import SCENARIO_ID_PATTERN
@@ -117,12 +118,21 @@ def _inputs_run_status(context: SensorEvaluationContext, run_key: str) -> Dagste
     return runs[0].status if runs else None
 
 
-def evaluate_scenario_files(context: SensorEvaluationContext, folder: Path) -> SensorResult:
+def evaluate_scenario_files(context: SensorEvaluationContext, folder: Path, axis: YearAxis) -> SensorResult:
     """One tick over the scenarios folder; see the module docstring."""
     if not folder.is_dir():
         # a missing folder (a typo in the folder's path, an unmounted share) is not a removal
         return SensorResult(skip_reason=f"scenario folder {folder} does not exist", cursor=context.cursor)
     valid, problems = validate_folder(folder)
+    for scenario_id, loaded in list(valid.items()):
+        if not axis.covers(loaded.config):
+            # the partitions' years are fixed when the definitions load (defs/simulation/partitions.py)
+            years = f"{loaded.config.years[0]}-{loaded.config.years[-1]}"
+            problems.append(
+                f"{loaded.path}: simulation: {scenario_id} simulates {years}, outside the years {axis} the "
+                "definitions were loaded with; reload the code location to simulate it"
+            )
+            del valid[scenario_id]
     for problem in problems:
         context.log.warning(problem)
     requests, tracked = _load_cursor(context.cursor)
@@ -210,12 +220,17 @@ def evaluate_scenario_files(context: SensorEvaluationContext, folder: Path) -> S
     )
 
 
-@sensor(
-    name=SENSOR_NAME,
-    jobs=[load_scenario_inputs, simulate_workforce_job],
-    minimum_interval_seconds=5,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Registers and runs new or changed scenario files; retires removed ones.",
-)
-def scenario_files_sensor(context: SensorEvaluationContext, scenarios: ScenarioFolder) -> SensorResult:
-    return evaluate_scenario_files(context, scenarios.folder())
+def scenario_files_sensor(axis: YearAxis) -> SensorDefinition:
+    """The sensor of definitions whose year axis is `axis` (a file simulating other years needs a reload)."""
+
+    @sensor(
+        name=SENSOR_NAME,
+        jobs=[load_scenario_inputs, simulate_workforce_job],
+        minimum_interval_seconds=5,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Registers and runs new or changed scenario files; retires removed ones.",
+    )
+    def scenario_files(context: SensorEvaluationContext, scenarios: ScenarioFolder) -> SensorResult:
+        return evaluate_scenario_files(context, scenarios.folder(), axis)
+
+    return scenario_files

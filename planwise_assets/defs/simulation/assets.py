@@ -40,9 +40,20 @@ from dagster_dbt import build_dbt_asset_specs
 from planwise_assets.defs.retries import TRANSIENT_RETRY, user_errors_fail_the_run
 from planwise_assets.defs.scenarios.partitions import scenario_partitions
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
-from planwise_assets.defs.simulation.checks import check_evaluations, check_results, checks_on, dbt_test_check_specs
+from planwise_assets.defs.simulation.checks import (
+    check_evaluations,
+    check_results,
+    checks_on,
+    dbt_test_check_specs,
+    partitioned,
+)
 from planwise_assets.defs.simulation.dbt_project import dbt_manifest, parsed_manifest
-from planwise_assets.defs.simulation.partitions import simulation_key, simulation_partitions, years_by_scenario
+from planwise_assets.defs.simulation.partitions import (
+    YearAxis,
+    simulation_key,
+    simulation_partitions,
+    years_by_scenario,
+)
 from planwise_assets.defs.simulation.runner import (
     YearReport,
     later_years,
@@ -161,7 +172,7 @@ def _simulate_workforce(
     context: AssetExecutionContext, scenarios: ScenarioFolder, specs: DbtAssetSpecs
 ) -> Iterator[Any]:
     parsed = parsed_manifest()
-    for scenario_id, years in years_by_scenario(context.partition_keys).items():
+    for scenario_id, years in years_by_scenario(context.assets_def.partitions_def, context.partition_keys).items():
         recorder = YearRecorder(context, scenario_id, specs.models, specs.same_year_inputs, specs.loaded_inputs)
         with user_errors_fail_the_run():
             config = scenarios.load(scenario_id)
@@ -204,14 +215,15 @@ def _simulate_workforce(
 
 
 @functools.cache
-def simulation_assets() -> tuple[AssetsDefinition, AssetsDefinition]:
-    """The seeds' multi-asset (load_assumptions) and the models' (simulate_workforce)."""
+def simulation_assets(axis: YearAxis) -> tuple[AssetsDefinition, AssetsDefinition]:
+    """The seeds' multi-asset (load_assumptions) and the models' (simulate_workforce) over the axis' years."""
     specs = dbt_asset_specs()
+    partitions_def = simulation_partitions(axis)
 
     @multi_asset(
         name="load_assumptions",
         specs=specs.seeds,
-        check_specs=list(specs.seed_checks.values()),
+        check_specs=partitioned(specs.seed_checks, scenario_partitions),
         can_subset=False,
         partitions_def=scenario_partitions,
         retry_policy=TRANSIENT_RETRY,
@@ -224,9 +236,12 @@ def simulation_assets() -> tuple[AssetsDefinition, AssetsDefinition]:
         name="simulate_workforce",
         # each year's materializations are recorded by the step as the year is written, not as outputs
         specs=[spec.replace_attributes(skippable=True) for spec in specs.models],
-        check_specs=[*specs.model_checks.values(), *(current_check_spec(spec.key) for spec in specs.models)],
+        check_specs=[
+            *partitioned(specs.model_checks, partitions_def),
+            *(current_check_spec(spec.key, partitions_def) for spec in specs.models),
+        ],
         can_subset=False,
-        partitions_def=simulation_partitions,
+        partitions_def=partitions_def,
         backfill_policy=BackfillPolicy.single_run(),
         retry_policy=TRANSIENT_RETRY,
     )

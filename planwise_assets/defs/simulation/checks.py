@@ -1,9 +1,10 @@
 """dbt's data tests as Dagster asset checks: one check per test, on the model or seed it tests.
 
-The checks are partitioned like what they check, so the UI shows each scenario's results (and
-each year's). The seeds' tests run when a scenario's assumptions are loaded; the models' tests
-run inside the simulation step (runner.py) after its last year, over every simulated year of
-the scenario, and their results are recorded on each year of the run.
+Each check carries its test's description from the dbt docs (dagster-dbt reads only a test's
+`meta.description`), and is partitioned like what it checks, so the UI shows each scenario's
+results (and each year's). The seeds' tests run when a scenario's assumptions are loaded; the
+models' tests run inside the simulation step (runner.py) after its last year, over every
+simulated year of the scenario, and their results are recorded on each year of the run.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetCheckEvaluation, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, AssetSpec
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    AssetSpec,
+    PartitionsDefinition,
+)
 from dagster_dbt import DagsterDbtTranslator
 
 from planwise_assets.defs.simulation.runner import TestOutcome
@@ -38,8 +47,51 @@ def dbt_test_check_specs(
             continue
         spec = translator.get_asset_check_spec(spec_by_unique_id[attached], manifest, unique_id, None)
         if spec is not None:
-            checks[unique_id] = spec
+            checks[unique_id] = _copy(spec, description=data_test_description(node))
     return checks
+
+
+_GENERIC_TESTS = {
+    "unique": "every {column} is unique",
+    "not_null": "{column} is never null",
+    "unique_per_year": "every {column} is unique within each simulation year",
+    "accepted_values": "{column} is one of: {values}",
+}
+
+
+def data_test_description(test: Mapping[str, Any]) -> str:
+    """A data test's description: the dbt docs' one, else what the generic test asserts of its column."""
+    if test.get("description"):
+        return test["description"]
+    generic = test.get("test_metadata") or {}
+    arguments = generic.get("kwargs", {})
+    template = _GENERIC_TESTS.get(generic.get("name", ""), "{test}")
+    return template.format(
+        test=test["name"],
+        column=arguments.get("column_name", ""),
+        values=", ".join(map(str, arguments.get("values", []))),
+    )
+
+
+def _copy(spec: AssetCheckSpec, **changes: Any) -> AssetCheckSpec:
+    """The check spec with some attributes changed (AssetCheckSpec has no method for it)."""
+    attributes = {
+        "description": spec.description,
+        "additional_deps": spec.additional_deps,
+        "blocking": spec.blocking,
+        "metadata": spec.metadata,
+        "automation_condition": spec.automation_condition,
+        "partitions_def": spec.partitions_def,
+        **changes,
+    }
+    return AssetCheckSpec(spec.name, asset=spec.asset_key, **attributes)
+
+
+def partitioned(
+    check_specs: Mapping[str, AssetCheckSpec], partitions_def: PartitionsDefinition
+) -> list[AssetCheckSpec]:
+    """The checks partitioned like the assets they check."""
+    return [_copy(spec, partitions_def=partitions_def) for spec in check_specs.values()]
 
 
 def _verdicts(

@@ -54,6 +54,7 @@ from dagster import (
     AssetRecordsFilter,
     AssetSpec,
     MultiPartitionKey,
+    PartitionsDefinition,
 )
 
 from planwise_assets.dagster_private import (
@@ -65,28 +66,30 @@ from planwise_assets.dagster_private import (
     get_input_event_pointer_tag,
     get_multidimensional_partition_tag,
 )
-from planwise_assets.defs.simulation.partitions import simulation_key, simulation_partitions
+from planwise_assets.defs.simulation.partitions import simulation_key
 
 YEAR_END_STATE = AssetKey("year_end_state")
 CURRENT_WITH_PREVIOUS_YEAR = "current_with_previous_year"
 
-year_end_state = AssetSpec(
-    YEAR_END_STATE,
-    partitions_def=simulation_partitions,
-    group_name="workforce",
-    description=(
-        "The state a simulated year hands to the next: its year-end actives (fct_workforce_snapshot), "
-        "the next year's starting population. Observed by the simulation runs; every model's year "
-        "depends on the previous year's, so re-running a year marks the later years stale."
-    ),
-)
+
+def year_end_state_spec(partitions_def: PartitionsDefinition) -> AssetSpec:
+    return AssetSpec(
+        YEAR_END_STATE,
+        partitions_def=partitions_def,
+        group_name="workforce",
+        description=(
+            "The state a simulated year hands to the next: its year-end actives (fct_workforce_snapshot), "
+            "the next year's starting population. Observed by the simulation runs; every model's year "
+            "depends on the previous year's, so re-running a year marks the later years stale."
+        ),
+    )
 
 
-def current_check_spec(model: AssetKey) -> AssetCheckSpec:
+def current_check_spec(model: AssetKey, partitions_def: PartitionsDefinition) -> AssetCheckSpec:
     return AssetCheckSpec(
         CURRENT_WITH_PREVIOUS_YEAR,
         asset=model,
-        partitions_def=simulation_partitions,
+        partitions_def=partitions_def,
         description=(
             "The year was simulated from the previous year as it is now. Warns on the later years "
             "of a scenario after an earlier year is simulated again, naming that year: run them again."
