@@ -15,7 +15,9 @@ from planwise_assets.defs.exports.assets import comparison_report, scenario_work
 from planwise_assets.defs.exports.resources import ExportsFolder
 from planwise_assets.defs.jobs import SCENARIO_JOBS
 from planwise_assets.defs.scenarios.assets import scenario_overrides, scenario_parameters
+from planwise_assets.defs.scenarios.files import every_scenario_file_is_valid, scenario_files
 from planwise_assets.defs.scenarios.io_manager import ScenarioWarehouseIOManager
+from planwise_assets.defs.scenarios.removal import remove_scenario_job
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
 from planwise_assets.defs.scenarios.sensors import scenario_files_sensor
 from planwise_assets.defs.simulation.assets import simulation_assets
@@ -39,6 +41,7 @@ def build_definitions(axis: YearAxis) -> dg.Definitions:
     load_assumptions, simulate_workforce = simulation_assets(axis)
     return dg.Definitions(
         assets=[
+            scenario_files,
             scenario_parameters,
             scenario_overrides,
             census,
@@ -48,7 +51,8 @@ def build_definitions(axis: YearAxis) -> dg.Definitions:
             scenario_workbook,
             comparison_report,
         ],
-        jobs=SCENARIO_JOBS,
+        asset_checks=[every_scenario_file_is_valid],
+        jobs=[*SCENARIO_JOBS, remove_scenario_job],
         sensors=[scenario_files_sensor(axis)],
         resources={
             "scenarios": ScenarioFolder(),

@@ -74,10 +74,11 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _ui(args: argparse.Namespace) -> int:
     """`dagster dev` on workspace.yaml with the persistent Dagster home under the data root."""
-    from planwise_assets.dagster_home.instance import prepare_dagster_home
+    from planwise_assets.client.ui import prepare_ui_home
+    from planwise_assets.defs.scenarios.resources import ScenarioFolder
     from planwise_assets.lib.data_root import REPO_ROOT
 
-    home = prepare_dagster_home()
+    home = prepare_ui_home(ScenarioFolder().folder())
     os.chdir(REPO_ROOT)
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
@@ -112,6 +113,15 @@ def _cancel(args: argparse.Namespace) -> int:
         raise ScenarioFileError(f"{args.scenarios_dir}: no valid scenario file for {args.scenario}")
     stopped = cancel_scenario(get_instance(), valid[args.scenario].config)
     print(f"{args.scenario}: asked {len(stopped)} run(s) to stop" + (f": {', '.join(stopped)}" if stopped else ""))
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from planwise_assets.dagster_home.instance import get_instance
+    from planwise_assets.defs.scenarios.removal import remove_scenario
+
+    moved = remove_scenario(get_instance(), args.scenario)
+    print(f"{args.scenario}: partition removed" + (f"; warehouse file moved to {moved}" if moved else ""))
     return 0
 
 
@@ -160,6 +170,12 @@ def _parser() -> argparse.ArgumentParser:
     cancel = commands.add_parser("cancel", parents=[folder], help="stop the runs of a scenario")
     cancel.add_argument("scenario")
     cancel.set_defaults(handler=_cancel)
+
+    remove = commands.add_parser(
+        "remove", help="remove a scenario partition and move its DuckDB file to warehouse/removed/"
+    )
+    remove.add_argument("scenario")
+    remove.set_defaults(handler=_remove)
 
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon (dagster dev) on this project")
     ui.add_argument("--host", default="127.0.0.1")

@@ -13,7 +13,7 @@ assets by group and key, so defining them reads no dbt manifest.
 from dagster import AssetSelection, define_asset_job
 
 load_scenario_inputs = define_asset_job(
-    "load_scenario_inputs", AssetSelection.groups("scenario", "census", "assumptions")
+    "load_scenario_inputs", AssetSelection.groups("scenario", "census", "assumptions").materializable()
 )
 simulate_workforce_job = define_asset_job("simulate_workforce_job", AssetSelection.groups("workforce").materializable())
 export_scenario_workbook = define_asset_job("export_scenario_workbook", AssetSelection.assets("scenario_workbook"))
