@@ -190,8 +190,9 @@ def _wait_until_serving(dev: DagsterDev) -> None:
 
 
 @contextmanager
-def _dagster_dev(tmp_path: Path, scenarios_dir: Path) -> Iterator[DagsterDev]:
-    """`dagster dev` (webserver and daemon) on a fresh data root, reading scenarios from scenarios_dir."""
+def _dagster_dev(tmp_path: Path, scenarios_dir: Path, planwise_ui: bool = False) -> Iterator[DagsterDev]:
+    """`dagster dev` (webserver and daemon) on a fresh data root, reading scenarios from scenarios_dir;
+    started by `planwise ui` (which prepares the home first) when `planwise_ui`."""
     planwise_home = tmp_path / "planwise_home"
     dagster_home = planwise_home / "dagster_home"
     dagster_home.mkdir(parents=True)
@@ -206,8 +207,11 @@ def _dagster_dev(tmp_path: Path, scenarios_dir: Path) -> Iterator[DagsterDev]:
     port = _free_port()
     log_path = tmp_path / "dagster_dev.log"
     with open(log_path, "wb") as log:
+        command = [_dagster_executable(), "dev", "-w", "workspace.yaml"]
+        if planwise_ui:
+            command = [str(Path(_dagster_executable()).with_name("planwise")), "ui"]
         process = subprocess.Popen(
-            [_dagster_executable(), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
