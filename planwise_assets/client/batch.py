@@ -10,13 +10,22 @@ import json
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from logging.handlers import QueueListener
 from multiprocessing import get_context
 from pathlib import Path
 
 from planwise_assets.lib.data_root import planwise_home, warehouse_path
 from planwise_assets.lib.errors import PlanwiseError
-from planwise_assets.lib.logs import configure, logs_as_json, scenario_logger
+from planwise_assets.lib.logs import (
+    configure,
+    live_progress_wanted,
+    logs_as_json,
+    progress_bars,
+    scenario_logger,
+    send_to_queue,
+)
 from planwise_assets.lib.scenario_config import ScenarioConfig
 
 BACKUPS_KEPT = 3
@@ -107,17 +116,29 @@ def run_batch(
     to_run = [config for config in configs if config.scenario_id not in kept]
     log.info(f"batch {batch_dir.name}: {len(to_run)} to run, {len(kept)} kept from before, {parallel} at a time")
     jobs = [(config, scenarios_dir, batch_dir) for config in to_run]
-    if parallel > 1 and len(jobs) > 1:
-        # dbt runs in-process and keeps process-wide state, so parallel scenarios need processes
-        with ProcessPoolExecutor(
-            max_workers=parallel,
-            mp_context=get_context("spawn"),
-            initializer=configure,
-            initargs=(logs_as_json(),),
-        ) as pool:
-            ran = list(pool.map(_simulate_and_export, *zip(*jobs, strict=True)))
-    else:
-        ran = [_simulate_and_export(*job) for job in jobs]
+    live = live_progress_wanted()
+    with progress_bars({c.scenario_id: len(c.years) for c in to_run}) if live else nullcontext() as bars:
+        if parallel > 1 and len(jobs) > 1:
+            # dbt runs in-process and keeps process-wide state, so parallel scenarios need processes;
+            # their records reach the progress bars through a queue, or are printed by each worker
+            context = get_context("spawn")
+            queue = context.Queue() if live else None
+            listener = QueueListener(queue, bars) if live else None
+            with ProcessPoolExecutor(
+                max_workers=parallel,
+                mp_context=context,
+                initializer=send_to_queue if live else configure,
+                initargs=(queue,) if live else (logs_as_json(),),
+            ) as pool:
+                if listener:
+                    listener.start()
+                try:
+                    ran = list(pool.map(_simulate_and_export, *zip(*jobs, strict=True)))
+                finally:
+                    if listener:
+                        listener.stop()
+        else:
+            ran = [_simulate_and_export(*job) for job in jobs]
     by_id = {**kept, **{outcome.scenario_id: outcome for outcome in ran}}
     outcomes = [by_id[config.scenario_id] for config in configs if config.scenario_id in by_id]
     succeeded = [c for c in configs if c.scenario_id in by_id and by_id[c.scenario_id].status == "succeeded"]
