@@ -135,3 +135,25 @@ def test_the_code_locations_years_are_the_years_of_the_repositorys_scenarios():
         .partitions_def.get_partitions_def_for_dimension("year")
     )
     assert years.get_partition_keys() == ["2025", "2026", "2027", "2028", "2029"]
+
+
+def test_every_asset_check_and_mart_column_has_a_description():
+    from planwise_assets.definitions import defs
+    from planwise_assets.defs.simulation.assets import dbt_asset_specs
+
+    graph = defs().resolve_asset_graph()
+    undescribed = [key.to_user_string() for key in graph.get_all_asset_keys() if not graph.get(key).description]
+    undescribed += [str(key) for key in graph.asset_check_keys if not graph.get(key).description]
+    for spec in dbt_asset_specs().models:
+        if spec.key.path[-1].startswith("fct_"):
+            columns = spec.metadata["dagster/column_schema"].columns
+            assert columns, f"{spec.key.path[-1]} documents no column"
+            undescribed += [f"{spec.key.path[-1]}.{c.name}" for c in columns if not c.description]
+    assert undescribed == []
+
+
+def test_a_seeds_description_is_its_dbt_description_without_an_empty_sql_block():
+    from planwise_assets.defs.simulation.assets import dbt_asset_specs
+
+    for spec in dbt_asset_specs().seeds:
+        assert spec.description and "Raw SQL" not in spec.description, spec.key

@@ -33,5 +33,11 @@ class PlanwiseDbtTranslator(DagsterDbtTranslator):
             return MultiToSingleDimensionPartitionMapping(partition_dimension_name=SCENARIO)
         return None
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """A seed's description from the dbt docs, without the empty "Raw SQL" block dagster-dbt appends."""
+        if dbt_resource_props["resource_type"] == "seed":
+            return dbt_resource_props["description"]
+        return super().get_description(dbt_resource_props)
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return "assumptions" if dbt_resource_props["resource_type"] == "seed" else "workforce"
