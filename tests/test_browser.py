@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from planwise_assets.defs.jobs import SIMULATION_GROUPS
 from tests.conftest import REPO_ROOT
 from tests.test_end_to_end_dagster_dev import DagsterDev, _dagster_dev, _launch_backfill, _wait_for_backfill
 
@@ -172,8 +173,10 @@ def test_a_new_user_backfills_a_scenario_watches_it_succeed_and_sees_a_stale_yea
         page = Page(driver, dev)
 
         # the first start: the scenario is a partition already, and nothing runs by itself
-        page.open("/asset-groups", wait_for="workforce")
+        page.open("/asset-groups", wait_for="dc_plan")
         page.screenshot("lineage")
+        page.open("/locations/planwise/asset-groups/workforce", wait_for="Materialize")
+        page.screenshot("workforce_group")
         page.open("/automation", wait_for="scenario_files_sensor")
         assert dev.graphql("{ runsOrError { ... on Runs { results { runId } } } }")["runsOrError"]["results"] == []
 
@@ -209,7 +212,7 @@ def test_a_new_user_backfills_a_scenario_watches_it_succeed_and_sees_a_stale_yea
         models = [
             n["assetKey"]["path"]
             for n in dev.graphql("{ assetNodes { assetKey { path } groupName isMaterializable } }")["assetNodes"]
-            if n["groupName"] == "workforce" and n["isMaterializable"]
+            if n["groupName"] in SIMULATION_GROUPS and n["isMaterializable"]
         ]
         _wait_for_backfill(
             dev, _launch_backfill(dev, {tuple(p): ("baseline|2026", "baseline|2026") for p in models}, "2026 again")

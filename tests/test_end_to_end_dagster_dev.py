@@ -288,23 +288,27 @@ def _asset_groups(dev: DagsterDev) -> AssetGroups:
     return AssetGroups(inputs=sorted(inputs), models=sorted(models))
 
 
-def _stop_scenario_sensor(dev: DagsterDev, repository: dict[str, str]) -> None:
-    """Turn the scenarios-folder sensor off, as a user would with its toggle in the UI."""
+def _sensor_status(dev: DagsterDev, repository: dict[str, str]) -> str:
     from planwise_assets.defs.scenarios.sensors import SENSOR_NAME
 
-    selector = {**repository, "sensorName": SENSOR_NAME}
     sensor = dev.graphql(
         "query ($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) {"
-        " __typename ... on Sensor { id } ... on PythonError { message } } }",
-        {"selector": selector},
+        " __typename ... on Sensor { sensorState { status } } ... on PythonError { message } } }",
+        {"selector": {**repository, "sensorName": SENSOR_NAME}},
     )["sensorOrError"]
-    _expect(sensor, "Sensor", "sensorOrError")
-    stopped = dev.graphql(
-        "mutation ($id: String) { stopSensor(id: $id) { __typename"
-        " ... on StopSensorMutationResult { instigationState { status } } ... on PythonError { message } } }",
-        {"id": sensor["id"]},
-    )["stopSensor"]
-    assert _expect(stopped, "StopSensorMutationResult", "stopSensor")["instigationState"]["status"] == "STOPPED"
+    return _expect(sensor, "Sensor", "sensorOrError")["sensorState"]["status"]
+
+
+def _start_scenario_sensor(dev: DagsterDev, repository: dict[str, str]) -> None:
+    """Turn the scenarios-folder sensor on, as a user would with its toggle in the UI."""
+    from planwise_assets.defs.scenarios.sensors import SENSOR_NAME
+
+    started = dev.graphql(
+        "mutation ($selector: SensorSelector!) { startSensor(sensorSelector: $selector) { __typename"
+        " ... on Sensor { sensorState { status } } ... on PythonError { message } } }",
+        {"selector": {**repository, "sensorName": SENSOR_NAME}},
+    )["startSensor"]
+    assert _expect(started, "Sensor", "startSensor")["sensorState"]["status"] == "RUNNING"
 
 
 def _add_scenario_partition(dev: DagsterDev, repository: dict[str, str]) -> None:
@@ -571,14 +575,13 @@ def test_dagster_dev_backfill_then_rerun_one_year(tmp_path: Path) -> None:
     def log(message: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {message}", flush=True)
 
-    # an empty scenarios folder: the test stops the sensor before it puts the scenario there,
-    # so that every run in it is one that the test launched as the UI does
+    # the sensor is off on a fresh home, so every run here is one that the test launched as the UI does
     (tmp_path / "scenarios").mkdir()
+    shutil.copy(REPO_ROOT / "scenarios" / f"simulation_{SCENARIO}.yaml", tmp_path / "scenarios")
     with _dagster_dev(tmp_path, tmp_path / "scenarios") as dev:
         log(f"dagster dev serving on {dev.url}")
         repository = _repository_selector(dev)
-        _stop_scenario_sensor(dev, repository)
-        shutil.copy(REPO_ROOT / "scenarios" / f"simulation_{SCENARIO}.yaml", tmp_path / "scenarios")
+        assert _sensor_status(dev, repository) == "STOPPED"
         groups = _asset_groups(dev)
         _add_scenario_partition(dev, repository)
 

@@ -39,6 +39,8 @@ from tests.test_end_to_end_dagster_dev import (
     _dagster_dev,
     _describe_runs,
     _failure_messages,
+    _repository_selector,
+    _start_scenario_sensor,
 )
 
 SENSOR = defs().get_repository_def().get_sensor_def(SENSOR_NAME)
@@ -437,8 +439,8 @@ def _runs(dev: DagsterDev) -> list[dict[str, Any]]:
     return sorted(dev.graphql(RUNS_QUERY)["runsOrError"]["results"], key=lambda run: run["startTime"] or 0)
 
 
-def _wait_for_simulation(dev: DagsterDev) -> list[dict[str, Any]]:
-    """Poll the runs until a simulation run succeeded; fail at once on a failed run."""
+def _wait_for_workbook(dev: DagsterDev) -> list[dict[str, Any]]:
+    """Poll the runs until the workbook run (the last of a scenario's) succeeded; fail at once on a failed run."""
     deadline = time.monotonic() + E2E_TIMEOUT_S
     while True:
         runs = _runs(dev)
@@ -448,13 +450,13 @@ def _wait_for_simulation(dev: DagsterDev) -> list[dict[str, Any]]:
                 f"{'a run failed' if failed else f'no simulation after {E2E_TIMEOUT_S:.0f} s'}:\n"
                 f"{_describe_runs(runs)}\n{_failure_messages(dev, runs)}\n{dev.log_tail()}"
             )
-        if any(r["jobName"] == SIMULATION_JOB and r["status"] == "SUCCESS" for r in runs):
+        if any(r["jobName"] == WORKBOOK_JOB and r["status"] == "SUCCESS" for r in runs):
             return runs
         time.sleep(1.0)
 
 
 @pytest.mark.slow
-def test_sensor_under_dagster_dev_registers_and_simulates_a_dropped_scenario_file(tmp_path: Path) -> None:
+def test_sensor_turned_on_under_dagster_dev_simulates_and_exports_a_scenario_file(tmp_path: Path) -> None:
     scenarios_dir = tmp_path / "scenarios"
     scenarios_dir.mkdir()
     document = yaml.safe_load((REPO_ROOT / "scenarios" / "simulation_baseline.yaml").read_text())
@@ -463,11 +465,13 @@ def test_sensor_under_dagster_dev_registers_and_simulates_a_dropped_scenario_fil
     (scenarios_dir / "simulation_baseline.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
 
     with _dagster_dev(tmp_path, scenarios_dir) as dev:
-        runs = _wait_for_simulation(dev)
+        _start_scenario_sensor(dev, _repository_selector(dev))
+        runs = _wait_for_workbook(dev)
         time.sleep(12)  # two more ticks: an unchanged file must not start anything
-        assert _runs(dev) == runs, f"runs started after the simulation:\n{_describe_runs(_runs(dev))}"
+        assert _runs(dev) == runs, f"runs started after the workbook:\n{_describe_runs(_runs(dev))}"
 
-    inputs, simulation = runs
+    inputs, simulation, workbook = runs
+    assert workbook["jobName"] == WORKBOOK_JOB
     for run in runs:
         assert {"key": "dagster/sensor_name", "value": SENSOR_NAME} in run["tags"], _describe_runs(runs)
     assert inputs["jobName"] == INPUTS_JOB and {"key": "dagster/partition", "value": E2E_SCENARIO} in inputs["tags"]

@@ -76,7 +76,7 @@ def year_end_state_spec(partitions_def: PartitionsDefinition) -> AssetSpec:
     return AssetSpec(
         YEAR_END_STATE,
         partitions_def=partitions_def,
-        group_name="workforce",
+        group_name="results",
         description=(
             "The state a simulated year hands to the next: its year-end actives (fct_workforce_snapshot), "
             "the next year's starting population. Observed by the simulation runs; every model's year "
