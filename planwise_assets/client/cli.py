@@ -81,7 +81,10 @@ def _ui(args: argparse.Namespace) -> int:
     home = prepare_ui_home(ScenarioFolder().folder())
     os.chdir(REPO_ROOT)
     dagster = Path(sys.executable).with_name("dagster")
+    # Dagster's services log warnings only: at INFO the daemon writes two lines per sensor tick
     command = [str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
+    command += ["--log-level", "warning"]
+    print(f"PlanWise UI on http://{args.host}:{args.port} (Dagster home {home})", flush=True)
     # DAGSTER_HOME is how `dagster dev` is told its instance
     os.execve(command[0], command, {**os.environ, "DAGSTER_HOME": str(home)})
     return 0
