@@ -6,16 +6,18 @@ when a run starts: PLANWISE_STORE_BUCKET, and boto3's own variables for the endp
 credentials (AWS_ENDPOINT_URL for MinIO, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; or an IAM role).
 """
 
-import functools
-
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from planwise_assets.definitions import planwise_definitions
+from planwise_assets.defs.scenarios.resources import ScenarioFolder
+from planwise_assets.defs.simulation.partitions import YearAxis
 from planwise_assets.defs.warehouse.resources import StoredScenarioWarehouse
 
 
 @dg.definitions
-@functools.cache
 def defs() -> dg.Definitions:
-    return planwise_definitions(StoredScenarioWarehouse(s3=S3Resource(), bucket=dg.EnvVar("PLANWISE_STORE_BUCKET")))
+    return planwise_definitions(
+        YearAxis.of_folder(ScenarioFolder().folder()),
+        StoredScenarioWarehouse(s3=S3Resource(), bucket=dg.EnvVar("PLANWISE_STORE_BUCKET")),
+    )

@@ -34,12 +34,31 @@ def test_run_tags_have_the_values_stored_in_existing_run_storages():
     assert dagster_private.RUN_KEY_TAG == "dagster/run_key"
 
 
-def test_data_version_and_input_pointer_tags_are_the_ones_the_stale_check_reads():
+def test_provenance_tags_are_the_ones_the_stale_check_reads():
     assert dagster_private.DATA_VERSION_TAG == "dagster/data_version"
+    assert dagster_private.CODE_VERSION_TAG == "dagster/code_version"
+    assert dagster_private.DEFAULT_DATA_VERSION.value == "INITIAL"
     assert dagster_private.NULL_EVENT_POINTER == "NULL"
     assert dagster_private.get_input_event_pointer_tag(AssetKey("year_end_state")) == (
         "dagster/input_event_pointer/year_end_state"
     )
+    assert dagster_private.get_input_data_version_tag(AssetKey("census")) == "dagster/input_data_version/census"
+
+
+def test_the_stale_check_reads_a_materializations_provenance_from_these_tags():
+    from dagster._core.definitions.data_version import DataProvenance
+
+    provenance = DataProvenance.from_tags(
+        {
+            dagster_private.CODE_VERSION_TAG: "sql-hash",
+            dagster_private.get_input_data_version_tag(AssetKey("census")): "v1",
+            dagster_private.get_input_event_pointer_tag(AssetKey("census")): "42",
+            dagster_private.get_input_data_version_tag(AssetKey("int_hires")): "v2",
+            dagster_private.get_input_event_pointer_tag(AssetKey("int_hires")): dagster_private.NULL_EVENT_POINTER,
+        }
+    )
+    assert provenance.code_version == "sql-hash"
+    assert provenance.input_storage_ids == {AssetKey("census"): 42, AssetKey("int_hires"): None}
 
 
 def test_the_sqlite_event_log_still_has_what_the_pooled_subclass_overrides_and_uses():

@@ -1,5 +1,5 @@
 """The whole Dagster graph against a snapshot: asset keys, groups, kinds, dependencies and their
-partition mappings, partitions, checks, jobs, sensors and resources.
+partition mappings, partitions, checks and theirs, jobs, sensors and resources.
 
 A change to the graph is deliberate or a mistake; this test makes either visible in review. After a
 deliberate change, `pytest tests/test_definitions.py --update-snapshots` rewrites the snapshot.
@@ -50,7 +50,10 @@ def describe_definitions() -> dict[str, Any]:
                 else None
                 for parent in sorted(node.parent_keys, key=lambda k: k.to_user_string())
             },
-            "checks": sorted(check.name for check in node.check_keys),
+            "checks": {
+                check.name: _partitions(graph.get(check).partitions_def)
+                for check in sorted(node.check_keys, key=lambda k: k.name)
+            },
             "has_description": bool(node.description),
         }
     repository = definitions.get_repository_def()
@@ -99,3 +102,58 @@ def test_importing_the_definitions_parses_no_dbt_project():
 def test_the_cli_and_the_exports_import_no_dbt_and_the_cli_no_dagster():
     assert not {"dbt", "dagster", "dagster_dbt"} & _imported_after("import planwise_assets.client.cli")
     assert "dbt" not in _imported_after("import planwise_assets.defs.exports.assets")
+
+
+def _scenario_file(folder: Path, name: str, first: int, last: int) -> None:
+    import yaml
+
+    from tests.conftest import baseline_document
+
+    document = baseline_document(name, simulation={"start_year": first, "end_year": last})
+    (folder / f"{name}.yaml").write_text(yaml.safe_dump(document))
+
+
+def test_the_year_axis_spans_the_years_the_valid_scenario_files_simulate(tmp_path: Path):
+    from planwise_assets.defs.simulation.partitions import YearAxis
+
+    assert YearAxis.of_folder(tmp_path) == YearAxis(2020, 2050), "no scenario file: every year a scenario may use"
+    _scenario_file(tmp_path, "short", 2026, 2027)
+    _scenario_file(tmp_path, "long", 2025, 2031)
+    (tmp_path / "broken.yaml").write_text("scenario: {name: broken}\nsimulation: {start_year: 2021}\n")
+    assert YearAxis.of_folder(tmp_path) == YearAxis(2025, 2031)
+
+
+def test_the_code_locations_years_are_the_years_of_the_repositorys_scenarios():
+    from dagster import AssetKey
+
+    from planwise_assets.definitions import defs
+
+    years = (
+        defs()
+        .resolve_asset_graph()
+        .get(AssetKey("fct_yearly_summary"))
+        .partitions_def.get_partitions_def_for_dimension("year")
+    )
+    assert years.get_partition_keys() == ["2025", "2026", "2027", "2028", "2029"]
+
+
+def test_every_asset_check_and_mart_column_has_a_description():
+    from planwise_assets.definitions import defs
+    from planwise_assets.defs.simulation.assets import dbt_asset_specs
+
+    graph = defs().resolve_asset_graph()
+    undescribed = [key.to_user_string() for key in graph.get_all_asset_keys() if not graph.get(key).description]
+    undescribed += [str(key) for key in graph.asset_check_keys if not graph.get(key).description]
+    for spec in dbt_asset_specs().models:
+        if spec.key.path[-1].startswith("fct_"):
+            columns = spec.metadata["dagster/column_schema"].columns
+            assert columns, f"{spec.key.path[-1]} documents no column"
+            undescribed += [f"{spec.key.path[-1]}.{c.name}" for c in columns if not c.description]
+    assert undescribed == []
+
+
+def test_a_seeds_description_is_its_dbt_description_without_an_empty_sql_block():
+    from planwise_assets.defs.simulation.assets import dbt_asset_specs
+
+    for spec in dbt_asset_specs().seeds:
+        assert spec.description and "Raw SQL" not in spec.description, spec.key

@@ -58,7 +58,7 @@ def fingerprints_by_threads(tmp_path_factory) -> dict[int, dict[str, str]]:
     """Every table's fingerprint after simulating the scenario with each thread count, in a fresh data root."""
     from planwise_assets.defs.simulation.assets import dbt_asset_specs
     from planwise_assets.defs.simulation.dbt_project import parsed_manifest
-    from planwise_assets.defs.simulation.runner import simulate
+    from planwise_assets.defs.simulation.runner import run_data_tests, simulate_years
     from planwise_assets.lib.fingerprint import table_fingerprint
 
     config = ScenarioConfig.model_validate(SCENARIO)
@@ -71,8 +71,10 @@ def fingerprints_by_threads(tmp_path_factory) -> dict[int, dict[str, str]]:
             path = home / "warehouse" / inputs.name
             path.parent.mkdir()
             shutil.copy(inputs, path)
-            report = simulate(config, config.years, parsed_manifest(), dbt_asset_specs().table_models, threads=threads)
-            assert all(test.passed for test in report.tests), [t.name for t in report.tests if not t.passed]
+            models = dbt_asset_specs().table_models
+            list(simulate_years(config, config.years, parsed_manifest(), models, threads=threads))
+            outcomes = run_data_tests(config, config.years, parsed_manifest())
+            assert all(test.passed for test in outcomes), [test.name for test in outcomes if not test.passed]
             with duckdb.connect(str(path), read_only=True) as con:
                 tables = [row[0] for row in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
                 found[threads] = {table: table_fingerprint(con, table) for table in tables}

@@ -190,8 +190,9 @@ def _wait_until_serving(dev: DagsterDev) -> None:
 
 
 @contextmanager
-def _dagster_dev(tmp_path: Path, scenarios_dir: Path) -> Iterator[DagsterDev]:
-    """`dagster dev` (webserver and daemon) on a fresh data root, reading scenarios from scenarios_dir."""
+def _dagster_dev(tmp_path: Path, scenarios_dir: Path, planwise_ui: bool = False) -> Iterator[DagsterDev]:
+    """`dagster dev` (webserver and daemon) on a fresh data root, reading scenarios from scenarios_dir;
+    started by `planwise ui` (which prepares the home first) when `planwise_ui`."""
     planwise_home = tmp_path / "planwise_home"
     dagster_home = planwise_home / "dagster_home"
     dagster_home.mkdir(parents=True)
@@ -206,8 +207,11 @@ def _dagster_dev(tmp_path: Path, scenarios_dir: Path) -> Iterator[DagsterDev]:
     port = _free_port()
     log_path = tmp_path / "dagster_dev.log"
     with open(log_path, "wb") as log:
+        command = [_dagster_executable(), "dev", "-w", "workspace.yaml"]
+        if planwise_ui:
+            command = [str(Path(_dagster_executable()).with_name("planwise")), "ui"]
         process = subprocess.Popen(
-            [_dagster_executable(), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -284,23 +288,27 @@ def _asset_groups(dev: DagsterDev) -> AssetGroups:
     return AssetGroups(inputs=sorted(inputs), models=sorted(models))
 
 
-def _stop_scenario_sensor(dev: DagsterDev, repository: dict[str, str]) -> None:
-    """Turn the scenarios-folder sensor off, as a user would with its toggle in the UI."""
+def _sensor_status(dev: DagsterDev, repository: dict[str, str]) -> str:
     from planwise_assets.defs.scenarios.sensors import SENSOR_NAME
 
-    selector = {**repository, "sensorName": SENSOR_NAME}
     sensor = dev.graphql(
         "query ($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) {"
-        " __typename ... on Sensor { id } ... on PythonError { message } } }",
-        {"selector": selector},
+        " __typename ... on Sensor { sensorState { status } } ... on PythonError { message } } }",
+        {"selector": {**repository, "sensorName": SENSOR_NAME}},
     )["sensorOrError"]
-    _expect(sensor, "Sensor", "sensorOrError")
-    stopped = dev.graphql(
-        "mutation ($id: String) { stopSensor(id: $id) { __typename"
-        " ... on StopSensorMutationResult { instigationState { status } } ... on PythonError { message } } }",
-        {"id": sensor["id"]},
-    )["stopSensor"]
-    assert _expect(stopped, "StopSensorMutationResult", "stopSensor")["instigationState"]["status"] == "STOPPED"
+    return _expect(sensor, "Sensor", "sensorOrError")["sensorState"]["status"]
+
+
+def _start_scenario_sensor(dev: DagsterDev, repository: dict[str, str]) -> None:
+    """Turn the scenarios-folder sensor on, as a user would with its toggle in the UI."""
+    from planwise_assets.defs.scenarios.sensors import SENSOR_NAME
+
+    started = dev.graphql(
+        "mutation ($selector: SensorSelector!) { startSensor(sensorSelector: $selector) { __typename"
+        " ... on Sensor { sensorState { status } } ... on PythonError { message } } }",
+        {"selector": {**repository, "sensorName": SENSOR_NAME}},
+    )["startSensor"]
+    assert _expect(started, "Sensor", "startSensor")["sensorState"]["status"] == "RUNNING"
 
 
 def _add_scenario_partition(dev: DagsterDev, repository: dict[str, str]) -> None:
@@ -567,14 +575,13 @@ def test_dagster_dev_backfill_then_rerun_one_year(tmp_path: Path) -> None:
     def log(message: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {message}", flush=True)
 
-    # an empty scenarios folder: the test stops the sensor before it puts the scenario there,
-    # so that every run in it is one that the test launched as the UI does
+    # the sensor is off on a fresh home, so every run here is one that the test launched as the UI does
     (tmp_path / "scenarios").mkdir()
+    shutil.copy(REPO_ROOT / "scenarios" / f"simulation_{SCENARIO}.yaml", tmp_path / "scenarios")
     with _dagster_dev(tmp_path, tmp_path / "scenarios") as dev:
         log(f"dagster dev serving on {dev.url}")
         repository = _repository_selector(dev)
-        _stop_scenario_sensor(dev, repository)
-        shutil.copy(REPO_ROOT / "scenarios" / f"simulation_{SCENARIO}.yaml", tmp_path / "scenarios")
+        assert _sensor_status(dev, repository) == "STOPPED"
         groups = _asset_groups(dev)
         _add_scenario_partition(dev, repository)
 

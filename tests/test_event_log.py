@@ -78,3 +78,24 @@ def test_wipe_removes_the_run_databases_and_the_index_rows(home: Path) -> None:
         assert not (home / "history" / "runs" / f"{run_id}.db").exists()
         assert instance.fetch_materializations(AssetKey("counted"), limit=10).records == []
         assert materialize([counted], instance=instance).success
+
+
+def test_a_watcher_of_a_run_sees_each_event_as_it_is_stored(home: Path) -> None:
+    """The UI's live run page follows a run this way; with an open connection the run's file would
+    not change until SQLite checkpoints, and the page would stop at the last checkpoint."""
+    import time
+
+    from dagster import EventLogEntry
+
+    seen: list[str] = []
+    with DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        run_id = "watched-run"
+        storage.store_event(EventLogEntry(None, "INFO", "first", run_id, time.time()))
+        storage.watch(run_id, None, lambda entry, _cursor: seen.append(entry.user_message))
+        for n in range(3):
+            storage.store_event(EventLogEntry(None, "INFO", f"event {n}", run_id, time.time()))
+            deadline = time.monotonic() + 5
+            while f"event {n}" not in seen and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert seen[-3:] == ["event 0", "event 1", "event 2"]

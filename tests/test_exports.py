@@ -303,9 +303,12 @@ def test_assumptions_list_every_resolved_parameter_by_dotted_key(configs, base_w
     assert rows["enrollment.auto_enrollment.enabled"] is False
     assert rows["employer_match.active_formula"] == "simple_match"
     assert rows["census.path"] == str(configs[BASE].census.path)
+    from planwise_assets.lib.census import file_sha256
     from planwise_assets.lib.scenario_files import flatten
 
-    assert set(rows) == set(flatten(configs[BASE].model_dump(mode="json")))
+    # and the content of the census file the scenario names, which its results come from
+    assert rows["census.sha256"] == file_sha256(configs[BASE].census.path)
+    assert set(rows) == set(flatten(configs[BASE].model_dump(mode="json"))) | {"census.sha256"}
 
 
 def test_metadata_names_scenario_census_code_dagster_run_and_results(

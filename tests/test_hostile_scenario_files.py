@@ -192,9 +192,12 @@ def test_the_sensor_reports_each_hostile_file_and_requests_the_good_one(tmp_path
     from dagster._core.test_utils import instance_for_test
 
     from planwise_assets.defs.scenarios.sensors import evaluate_scenario_files
+    from planwise_assets.defs.simulation.partitions import YearAxis
 
     monkeypatch.setenv("PLANWISE_HOME", str(tmp_path / "home"))
     hostile_folder(tmp_path / "scenarios")
     with instance_for_test() as instance:
-        result = evaluate_scenario_files(build_sensor_context(instance=instance), tmp_path / "scenarios")
+        result = evaluate_scenario_files(
+            build_sensor_context(instance=instance), tmp_path / "scenarios", YearAxis.every_year()
+        )
     assert [request.partition_key for request in result.run_requests] == ["good"]

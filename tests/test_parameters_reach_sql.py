@@ -156,7 +156,7 @@ def _simulate_summary(inputs: Path, name: str, document: dict, metric: str) -> l
 
     from planwise_assets.defs.simulation.assets import dbt_asset_specs
     from planwise_assets.defs.simulation.dbt_project import parsed_manifest
-    from planwise_assets.defs.simulation.runner import simulate
+    from planwise_assets.defs.simulation.runner import simulate_years
     from tests.conftest import query
 
     config = ScenarioConfig.model_validate(deep_merge(deep_merge(BASE, {"scenario": {"name": name}}), document))
@@ -164,7 +164,7 @@ def _simulate_summary(inputs: Path, name: str, document: dict, metric: str) -> l
     monkeypatch.setenv("PLANWISE_HOME", str(inputs.parent.parent))
     try:
         shutil.copy(inputs, inputs.with_name(f"{name}.duckdb"))
-        simulate(config, config.years, parsed_manifest(), dbt_asset_specs().table_models)
+        list(simulate_years(config, config.years, parsed_manifest(), dbt_asset_specs().table_models))
         table, column = metric.split(".") if "." in metric else ("fct_yearly_summary", metric)
         return query(name, f"select simulation_year, {column} from {table} order by 1")
     finally:

@@ -35,6 +35,18 @@ def test_a_process_is_gone_once_it_exited_and_a_reused_pid_is_not_mistaken_for_i
     assert not process_is_gone(f"another-host:{pid}:1")  # cannot be known from here
 
 
+def test_an_exited_process_nobody_reaped_is_gone():
+    # a zombie keeps its /proc entry until its parent waits for it, which an orphan's init may never do
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    identity = process_identity(child.pid)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the child did not exit"
+        time.sleep(0.05)
+    assert process_is_gone(identity)
+    child.wait()
+
+
 def _folder(tmp_path: Path, name: str) -> Path:
     folder = tmp_path / "scenarios"
     folder.mkdir()

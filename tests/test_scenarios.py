@@ -219,15 +219,17 @@ def test_match_and_core_eligibility_default_to_the_deferral_eligibility(tmp_path
 
 @pytest.mark.parametrize("start_year", [2020, 2022, 2050])
 def test_any_year_of_the_partitions_may_start_a_scenario(tmp_path, start_year):
-    from planwise_assets.defs.simulation.partitions import year_partitions
+    from planwise_assets.defs.simulation.partitions import YEAR, YearAxis, simulation_partitions
 
     path = tmp_path / "years.yaml"
     path.write_text(
         "scenario: {name: years}\n"
         f"simulation: {{start_year: {start_year}, end_year: {start_year}, random_seed: 1, target_growth_rate: 0}}\n"
     )
-    assert load_scenario_file(path).config.years == [start_year]
-    assert str(start_year) in year_partitions.get_partition_keys()
+    config = load_scenario_file(path).config
+    assert config.years == [start_year]
+    years = simulation_partitions(YearAxis.of_scenarios([config])).get_partitions_def_for_dimension(YEAR)
+    assert years.get_partition_keys() == [str(start_year)]
 
 
 def test_a_year_before_the_partitions_is_an_error(tmp_path):

@@ -16,7 +16,15 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
-from dagster import AddDynamicPartitionsRequest, DagsterRunStatus, RunRequest, SensorResult, build_sensor_context
+from dagster import (
+    AddDynamicPartitionsRequest,
+    AssetCheckEvaluation,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorResult,
+    build_sensor_context,
+)
 from dagster._core.storage.tags import RUN_KEY_TAG
 from dagster._core.test_utils import create_run_for_test, instance_for_test
 
@@ -31,10 +39,13 @@ from tests.test_end_to_end_dagster_dev import (
     _dagster_dev,
     _describe_runs,
     _failure_messages,
+    _repository_selector,
+    _start_scenario_sensor,
 )
 
 SENSOR = defs().get_repository_def().get_sensor_def(SENSOR_NAME)
 INPUTS_JOB, SIMULATION_JOB = "load_scenario_inputs", "simulate_workforce_job"
+WORKBOOK_JOB, COMPARISON_JOB = "export_scenario_workbook", "compare_scenarios"
 
 
 @dataclass
@@ -106,10 +117,13 @@ def inputs_request(result: SensorResult, scenario_id: str) -> RunRequest:
 
 
 def run_through(daemon: Daemon, scenario_id: str) -> tuple[RunRequest, RunRequest]:
-    """Tick until the scenario's inputs run is requested, finish it, tick for its simulation run."""
+    """Tick until the scenario's inputs run is requested, and finish each of its runs as it is requested."""
     inputs = inputs_request(daemon.tick(), scenario_id)
     daemon.finish(inputs)
     (simulation,) = daemon.tick().run_requests
+    daemon.finish(simulation)
+    (workbook,) = daemon.tick().run_requests
+    daemon.finish(workbook)
     return inputs, simulation
 
 
@@ -165,6 +179,32 @@ def test_failed_inputs_run_is_reported_and_its_years_are_not_simulated(
     assert daemon.tick().run_requests == []
 
 
+def test_the_sensor_is_off_until_a_user_turns_it_on() -> None:
+    assert SENSOR.default_status == DefaultSensorStatus.STOPPED
+
+
+def test_after_the_simulation_the_workbook_then_the_comparison_are_requested(daemon: Daemon) -> None:
+    write(daemon.folder, "baseline", simulation=years(2025, 2026))
+    write(daemon.folder, "alpha", simulation=years(2025, 2026))
+    for request in daemon.tick().run_requests:
+        daemon.finish(request)
+    for request in daemon.tick().run_requests:
+        daemon.finish(request)
+    workbooks = daemon.tick().run_requests
+    assert sorted((r.job_name, r.partition_key) for r in workbooks) == [
+        (WORKBOOK_JOB, "alpha"),
+        (WORKBOOK_JOB, "baseline"),
+    ]
+    daemon.finish(workbooks[0])
+    assert daemon.tick().run_requests == [], "the comparison waits for every scenario in progress"
+    daemon.finish(workbooks[1])
+
+    (comparison,) = daemon.tick().run_requests
+
+    assert comparison.job_name == COMPARISON_JOB and comparison.partition_key is None
+    assert daemon.tick().run_requests == []
+
+
 def test_unchanged_file_requests_nothing(daemon: Daemon) -> None:
     write(daemon.folder, "alpha")
     run_through(daemon, "alpha")
@@ -193,6 +233,37 @@ def test_changed_file_reruns_its_inputs_and_all_its_years_under_new_run_keys(dae
     # back to the first content: a change again, so new run keys (Dagster skips a reused key)
     write(daemon.folder, "alpha", simulation=years(2025, 2027))
     assert inputs_request(daemon.tick(), "alpha").run_key == "alpha:3:inputs"
+
+
+def test_changed_census_content_reruns_the_scenarios_that_use_it(daemon: Daemon, tmp_path: Path) -> None:
+    census = tmp_path / "census.csv"
+    census.write_text("employee_id\nE1\n")
+    write(daemon.folder, "alpha", census={"path": str(census)})
+    write(daemon.folder, "beta")
+    run_through(daemon, "alpha")
+    assert daemon.tick().run_requests == []
+
+    census.write_text("employee_id\nE2\n")  # same name, new content
+    (rerun,) = daemon.tick().run_requests
+
+    assert (rerun.job_name, rerun.partition_key) == (INPUTS_JOB, "alpha")
+
+
+def test_a_scenario_whose_warehouse_holds_current_results_is_taken_as_it_is(daemon: Daemon) -> None:
+    """Turning the sensor on after a batch (or on a home whose cursor was lost) reruns nothing current."""
+    from planwise_assets.client.runs import run_scenario
+    from planwise_assets.lib.scenario_files import load_scenario_file
+
+    path = write(daemon.folder, "alpha", simulation=years(2025, 2025), census={"employees": 100})
+    run_scenario(daemon.instance, load_scenario_file(path).config, daemon.folder)
+
+    adopted = daemon.tick()
+    assert adopted.run_requests == []
+    assert adopted.dynamic_partitions_requests == [], "the batch registered the partition"
+    assert "alpha: its warehouse holds the results of this file" in adopted.skip_reason.skip_message
+
+    write(daemon.folder, "alpha", simulation=years(2025, 2025), census={"employees": 100, "seed": 7})
+    assert inputs_request(daemon.tick(), "alpha").run_key == "alpha:2:inputs"
 
 
 def test_changed_base_file_reruns_every_scenario_built_on_it(daemon: Daemon) -> None:
@@ -238,6 +309,35 @@ def test_invalid_file_is_reported_while_the_others_proceed_and_is_picked_up_once
     assert fixed.dynamic_partitions_requests == [scenario_partitions.build_add_request(["beta"])]
 
 
+def test_file_simulating_years_beyond_the_loaded_year_axis_is_reported_not_run(daemon: Daemon) -> None:
+    # the sensor's definitions were loaded with the repository's scenario years, 2025-2029
+    write(daemon.folder, "alpha", simulation=years(2025, 2031))
+
+    result = daemon.tick()
+
+    assert result.run_requests == [] and not result.dynamic_partitions_requests
+    assert "alpha simulates 2025-2031, outside the years 2025-2029" in result.skip_reason.skip_message
+    assert "reload the code location" in result.skip_reason.skip_message
+
+
+def test_invalid_file_fails_the_scenario_files_check_once_per_change_naming_file_and_error(daemon: Daemon) -> None:
+    write(daemon.folder, "alpha")
+    write(daemon.folder, "beta", workforce={"total_termination_rat": 0.1})
+
+    (failed,) = daemon.tick().asset_events
+    unchanged = daemon.tick().asset_events
+    write(daemon.folder, "beta", workforce={"total_termination_rate": 0.1})
+    (passed,) = daemon.tick().asset_events
+
+    assert isinstance(failed, AssetCheckEvaluation) and not failed.passed
+    assert failed.check_name == "every_scenario_file_is_valid"
+    files = {row.data["file"]: row.data for row in failed.metadata["files"].value.records}
+    assert files["alpha.yaml"]["error"] == "" and files["alpha.yaml"]["scenario"] == "alpha"
+    assert files["beta.yaml"]["error"].startswith("workforce.total_termination_rat: Extra inputs are not permitted")
+    assert unchanged == []
+    assert passed.passed and passed.description == "2 valid scenario files"
+
+
 def test_file_that_becomes_invalid_keeps_its_partition_and_warehouse(daemon: Daemon) -> None:
     path = write(daemon.folder, "alpha")
     run_through(daemon, "alpha")
@@ -266,6 +366,7 @@ def test_removed_file_deletes_its_partition_and_moves_its_warehouse_aside(daemon
     assert result.dynamic_partitions_requests == [scenario_partitions.build_delete_request(["alpha"])]
     assert daemon.partitions() == ["beta"]
     assert not warehouse.exists() and not warehouse.with_name("alpha.duckdb.wal").exists()
+    assert not warehouse.with_suffix(".lock").exists()
     (moved,) = (data_root / "warehouse" / "removed").glob("alpha_*Z.duckdb")
     assert moved.read_bytes() == b"alpha's tables"
     assert moved.with_name(moved.name + ".wal").read_bytes() == b"alpha's log"
@@ -285,6 +386,23 @@ def test_removal_waits_while_a_run_writes_the_warehouse(daemon: Daemon) -> None:
     assert not blocked.dynamic_partitions_requests and "cannot be moved yet" in blocked.skip_reason.skip_message
     assert not warehouse_path("alpha").exists()
     assert done.dynamic_partitions_requests == [scenario_partitions.build_delete_request(["alpha"])]
+
+
+def test_a_stray_partition_is_removed_by_the_remove_job_without_leftovers(daemon: Daemon, data_root: Path) -> None:
+    from planwise_assets.defs.scenarios.removal import remove_scenario_job
+
+    daemon.instance.add_dynamic_partitions(scenario_partitions.name, ["typo"])
+    with scenario_write_lock("typo"):
+        warehouse_path("typo").write_bytes(b"typo's tables")
+
+    result = remove_scenario_job.execute_in_process(
+        instance=daemon.instance, run_config={"ops": {"remove_scenario_partition": {"config": {"scenario_id": "typo"}}}}
+    )
+
+    assert result.success and daemon.partitions() == []
+    assert sorted(path.name for path in (data_root / "warehouse").iterdir()) == ["removed"]
+    (moved,) = (data_root / "warehouse" / "removed").iterdir()
+    assert moved.read_bytes() == b"typo's tables"
 
 
 def test_unsafe_scenario_id_is_reported_and_never_acted_on(daemon: Daemon, data_root: Path) -> None:
@@ -321,8 +439,8 @@ def _runs(dev: DagsterDev) -> list[dict[str, Any]]:
     return sorted(dev.graphql(RUNS_QUERY)["runsOrError"]["results"], key=lambda run: run["startTime"] or 0)
 
 
-def _wait_for_simulation(dev: DagsterDev) -> list[dict[str, Any]]:
-    """Poll the runs until a simulation run succeeded; fail at once on a failed run."""
+def _wait_for_workbook(dev: DagsterDev) -> list[dict[str, Any]]:
+    """Poll the runs until the workbook run (the last of a scenario's) succeeded; fail at once on a failed run."""
     deadline = time.monotonic() + E2E_TIMEOUT_S
     while True:
         runs = _runs(dev)
@@ -332,13 +450,13 @@ def _wait_for_simulation(dev: DagsterDev) -> list[dict[str, Any]]:
                 f"{'a run failed' if failed else f'no simulation after {E2E_TIMEOUT_S:.0f} s'}:\n"
                 f"{_describe_runs(runs)}\n{_failure_messages(dev, runs)}\n{dev.log_tail()}"
             )
-        if any(r["jobName"] == SIMULATION_JOB and r["status"] == "SUCCESS" for r in runs):
+        if any(r["jobName"] == WORKBOOK_JOB and r["status"] == "SUCCESS" for r in runs):
             return runs
         time.sleep(1.0)
 
 
 @pytest.mark.slow
-def test_sensor_under_dagster_dev_registers_and_simulates_a_dropped_scenario_file(tmp_path: Path) -> None:
+def test_sensor_turned_on_under_dagster_dev_simulates_and_exports_a_scenario_file(tmp_path: Path) -> None:
     scenarios_dir = tmp_path / "scenarios"
     scenarios_dir.mkdir()
     document = yaml.safe_load((REPO_ROOT / "scenarios" / "simulation_baseline.yaml").read_text())
@@ -347,11 +465,13 @@ def test_sensor_under_dagster_dev_registers_and_simulates_a_dropped_scenario_fil
     (scenarios_dir / "simulation_baseline.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
 
     with _dagster_dev(tmp_path, scenarios_dir) as dev:
-        runs = _wait_for_simulation(dev)
+        _start_scenario_sensor(dev, _repository_selector(dev))
+        runs = _wait_for_workbook(dev)
         time.sleep(12)  # two more ticks: an unchanged file must not start anything
-        assert _runs(dev) == runs, f"runs started after the simulation:\n{_describe_runs(_runs(dev))}"
+        assert _runs(dev) == runs, f"runs started after the workbook:\n{_describe_runs(_runs(dev))}"
 
-    inputs, simulation = runs
+    inputs, simulation, workbook = runs
+    assert workbook["jobName"] == WORKBOOK_JOB
     for run in runs:
         assert {"key": "dagster/sensor_name", "value": SENSOR_NAME} in run["tags"], _describe_runs(runs)
     assert inputs["jobName"] == INPUTS_JOB and {"key": "dagster/partition", "value": E2E_SCENARIO} in inputs["tags"]

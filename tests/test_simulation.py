@@ -271,14 +271,14 @@ def run_scenario_years_only(instance, scenarios_dir, scenario_id: str, year: int
 def test_every_dbt_model_is_a_scenario_year_asset_depending_on_its_previous_year():
     from planwise_assets.definitions import defs
     from planwise_assets.defs.simulation.dbt_project import dbt_manifest
-    from planwise_assets.defs.simulation.partitions import simulation_partitions
+    from planwise_assets.defs.simulation.partitions import YearAxis, simulation_partitions
 
     graph = defs().resolve_asset_graph()
     models = [n["name"] for n in dbt_manifest()["nodes"].values() if n["resource_type"] == "model"]
     assert "fct_yearly_events" in models
     for model in models:
         node = graph.get(AssetKey(model))
-        assert node.partitions_def == simulation_partitions
+        assert node.partitions_def == simulation_partitions(YearAxis(2025, 2029))
         assert AssetKey(model) in node.parent_keys, f"{model} does not depend on its previous year"
 
 
@@ -496,3 +496,98 @@ def test_a_failed_blocking_check_is_named_with_its_failing_rows(
     assert str(failure.value).startswith(
         "blocking check failed: unique_fct_yearly_events_event_id on fct_yearly_events (blocked: 1 failing rows"
     )
+
+
+def _run_events(instance, run_id: str, event_type) -> list:
+    return [event for event in instance.all_logs(run_id, of_type=event_type) if event.dagster_event is not None]
+
+
+def test_each_year_is_recorded_as_soon_as_it_is_simulated(tmp_path, write_scenario, run_scenario, instance):
+    """A year's materializations are stored before the next year starts: the first materialization of
+    a year comes at least that year's simulation time after the last one of the year before."""
+    config = write_scenario("progress", simulation={"end_year": 2027}, census={"path": _exact_census(tmp_path, 300)})
+    simulation_run = run_scenario(config)[-1]
+    by_year: dict[int, list] = {}
+    for event in _run_events(instance, simulation_run, DagsterEventType.ASSET_MATERIALIZATION):
+        materialization = event.dagster_event.event_specific_data.materialization
+        by_year.setdefault(materialization.metadata["simulation_year"].value, []).append(
+            (event.timestamp, materialization)
+        )
+    assert sorted(by_year) == [2025, 2026, 2027]
+    for year in (2026, 2027):
+        last_of_previous = max(timestamp for timestamp, _ in by_year[year - 1])
+        first_of_year = min(timestamp for timestamp, _ in by_year[year])
+        year_seconds = by_year[year][0][1].metadata["year_seconds"].value
+        assert first_of_year - last_of_previous >= year_seconds * 0.9
+
+
+def test_each_years_materialization_describes_that_year(tmp_path, write_scenario, run_scenario, instance):
+    config = write_scenario("per_year", simulation={"end_year": 2026}, census={"path": _exact_census(tmp_path, 300)})
+    simulation_run = run_scenario(config)[-1]
+    rows = dict(query("per_year", "select simulation_year, count(*) from fct_workforce_snapshot group by all"))
+    events = dict(query("per_year", "select simulation_year, count(*) from fct_yearly_events group by all"))
+    seen = set()
+    for event in _run_events(instance, simulation_run, DagsterEventType.ASSET_MATERIALIZATION):
+        materialization = event.dagster_event.event_specific_data.materialization
+        metadata = {name: value.value for name, value in materialization.metadata.items()}
+        year = metadata["simulation_year"]
+        assert materialization.partition == f"per_year|{year}"
+        assert metadata["scenario_id"] == "per_year"
+        assert 0 < metadata["year_sql_seconds"] <= metadata["year_seconds"]
+        name = materialization.asset_key.path[-1]
+        if name == "fct_workforce_snapshot":
+            assert metadata["dagster/row_count"] == rows[year]
+        if name == "fct_yearly_events":
+            assert sum(record.data["events"] for record in metadata["events_by_type"].records) == events[year]
+        seen.add((name, year))
+    assert ("fct_workforce_snapshot", 2025) in seen and ("fct_yearly_summary", 2026) in seen
+
+
+def test_data_test_checks_are_recorded_for_each_scenario_year_of_the_run(baseline, instance):
+    _, run_ids = baseline
+    evaluations = [
+        event.dagster_event.event_specific_data
+        for event in _run_events(instance, run_ids[-1], DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
+    unique_events = [e for e in evaluations if e.check_name == "unique_fct_yearly_events_event_id"]
+    assert sorted(e.partition for e in unique_events) == [f"baseline|{year}" for year in range(2025, 2030)]
+    assert all(e.passed for e in unique_events)
+
+
+def test_rerunning_a_year_warns_on_each_later_year_naming_it(tmp_path, write_scenario, run_scenario, instance):
+    from planwise_assets.defs.simulation.year_end_state import CURRENT_WITH_PREVIOUS_YEAR
+
+    config = write_scenario("warned", simulation={"end_year": 2028}, census={"path": _exact_census(tmp_path, 200)})
+    run_scenario(config)
+
+    def current_checks(run_id: str) -> dict[str, tuple[bool, str]]:
+        return {
+            e.partition: (e.passed, e.description or "")
+            for event in _run_events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
+            if (e := event.dagster_event.event_specific_data).check_name == CURRENT_WITH_PREVIOUS_YEAR
+            and e.asset_key == AssetKey("fct_yearly_summary")
+        }
+
+    (rerun,) = run_scenario(config, [2026])
+    checks = current_checks(rerun)
+    assert checks["warned|2026"] == (True, "")
+    for year in (2027, 2028):
+        passed, description = checks[f"warned|{year}"]
+        assert not passed
+        assert description.startswith(f"{year} was simulated before 2026 was simulated again")
+    (catch_up,) = run_scenario(config, [2027, 2028])
+    assert {key: passed for key, (passed, _) in current_checks(catch_up).items()} == {
+        "warned|2027": True,
+        "warned|2028": True,
+    }
+
+
+def test_a_scenario_beyond_the_repositorys_years_runs_through_definitions_of_its_own_folder(
+    tmp_path, write_scenario, run_scenario
+):
+    # the repository's scenarios end in 2029; the test folder's axis reaches this file's 2031
+    config = write_scenario(
+        "beyond", simulation={"start_year": 2025, "end_year": 2031}, census={"path": _exact_census(tmp_path, 100)}
+    )
+    run_scenario(config)
+    assert [row[0] for row in _summary("beyond")] == list(range(2025, 2032))

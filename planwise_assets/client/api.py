@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from dagster import AssetKey
+from dagster import AssetKey, AssetRecordsFilter
 
 from planwise_assets.client.runs import run_scenario
 from planwise_assets.dagster_home.instance import get_instance
+from planwise_assets.defs.simulation.partitions import simulation_key
 from planwise_assets.lib.data_root import warehouse_path
 from planwise_assets.lib.errors import PlanwiseError
 from planwise_assets.lib.scenario_files import load_scenario_file
@@ -54,13 +55,24 @@ _METRICS = (
 )
 
 
-def _year_timings(instance, run_id: str) -> dict[int, tuple[float, float]]:
-    """Per-year seconds recorded by the simulation run on fct_yearly_summary's materialization."""
-    for record in instance.fetch_materializations(AssetKey("fct_yearly_summary"), limit=200).records:
+def _year_timings(instance, run_id: str, scenario_id: str, years: list[int]) -> dict[int, tuple[float, float]]:
+    """Per-year seconds the simulation run recorded on each year's materialization of fct_yearly_summary."""
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(
+            asset_key=AssetKey("fct_yearly_summary"),
+            asset_partitions=[str(simulation_key(scenario_id, year)) for year in years],
+        ),
+        limit=len(years) * 4,
+    ).records
+    timings = {}
+    for record in records:
+        metadata = record.asset_materialization.metadata
         if record.run_id == run_id:
-            table = record.asset_materialization.metadata["rows_by_year"].value
-            return {r.data["year"]: (r.data["year_seconds"], r.data["year_sql_seconds"]) for r in table.records}
-    return {}
+            timings[metadata["simulation_year"].value] = (
+                metadata["year_seconds"].value,
+                metadata["year_sql_seconds"].value,
+            )
+    return timings
 
 
 def run_multi_year(config_path: str | Path, start_year: int, end_year: int) -> MultiYearReport:
@@ -76,7 +88,7 @@ def run_multi_year(config_path: str | Path, start_year: int, end_year: int) -> M
     started = time.perf_counter()
     instance = get_instance()
     run_ids = run_scenario(instance, config, path.parent, years)
-    timings = _year_timings(instance, run_ids[-1])
+    timings = _year_timings(instance, run_ids[-1], config.scenario_id, years)
     with duckdb.connect(str(warehouse_path(config.scenario_id)), read_only=True) as con:
         rows = con.execute(
             f"select simulation_year, {_METRICS} from fct_yearly_summary "

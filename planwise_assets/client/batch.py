@@ -22,14 +22,23 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
+from logging.handlers import QueueListener
 from pathlib import Path
+from typing import Any
 
 from planwise_assets.lib.backups import backup_warehouse
 from planwise_assets.lib.census import file_sha256
 from planwise_assets.lib.data_root import planwise_home, warehouse_path
 from planwise_assets.lib.errors import PlanwiseError
 from planwise_assets.lib.files import describe_disk_full, one_line, read_regular_file, write_json
-from planwise_assets.lib.logs import configure, logs_as_json, scenario_logger
+from planwise_assets.lib.logs import (
+    configure,
+    live_progress_wanted,
+    logs_as_json,
+    progress_bars,
+    scenario_logger,
+    send_to_queue,
+)
 from planwise_assets.lib.processes import die_with_parent, process_identity
 from planwise_assets.lib.scenario_files import LoadedScenario
 
@@ -106,12 +115,16 @@ def _simulate_and_export(
     return outcome
 
 
-def _start_worker(json_logs: bool, parent_pid: int) -> None:
+def _start_worker(json_logs: bool, parent_pid: int, progress: Any) -> None:
     """A batch worker: dies with the batch, even after kill -9, and leaves Ctrl-C to the batch,
-    which stops its workers itself."""
+    which stops its workers itself. Its log records go to the batch's progress bars through the
+    `progress` queue when there are bars, else straight to stderr."""
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    configure(json_logs)
+    if progress is None:
+        configure(json_logs)
+    else:
+        send_to_queue(progress)
 
 
 def previous_outcomes(batch_dir: Path) -> dict[str, dict]:
@@ -193,7 +206,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 @contextmanager
-def _workers(parallel: int) -> Iterator[ProcessPoolExecutor]:
+def _workers(parallel: int, progress: Any) -> Iterator[ProcessPoolExecutor]:
     """Worker processes for the batch's Dagster runs; the batch process itself runs none.
 
     dbt runs in-process and keeps process-wide state, so parallel scenarios need processes; and
@@ -205,7 +218,7 @@ def _workers(parallel: int) -> Iterator[ProcessPoolExecutor]:
         max_workers=parallel,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(logs_as_json(), os.getpid()),
+        initargs=(logs_as_json(), os.getpid(), progress),
     )
     try:
         yield pool
@@ -216,6 +229,23 @@ def _workers(parallel: int) -> Iterator[ProcessPoolExecutor]:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+@contextmanager
+def _live_progress(years_by_scenario: dict[str, int]) -> Iterator[Any]:
+    """In a terminal (text logs), `rich` progress bars per scenario and year fed by the workers'
+    log records through the yielded queue; elsewhere plain lines, and None."""
+    if not live_progress_wanted():
+        yield None
+        return
+    queue = multiprocessing.get_context("spawn").Queue()
+    with progress_bars(years_by_scenario) as bars:
+        listener = QueueListener(queue, bars)
+        listener.start()
+        try:
+            yield queue
+        finally:
+            listener.stop()
 
 
 def _compare(scenario_ids: list[str], baseline: str, scenarios_dir: Path, batch_dir: Path) -> tuple[list[str], str]:
@@ -282,7 +312,11 @@ def run_batch(
         for loaded in to_run
     }
     try:
-        with _sigterm_interrupts(), _workers(max(1, min(parallel, len(jobs) or 1))) as pool:
+        with (
+            _sigterm_interrupts(),
+            _live_progress({loaded.config.scenario_id: len(loaded.config.years) for loaded in to_run}) as progress,
+            _workers(max(1, min(parallel, len(jobs) or 1)), progress) as pool,
+        ):
             futures = {pool.submit(_simulate_and_export, *job): scenario_id for scenario_id, job in jobs.items()}
             for future in as_completed(futures):
                 try:

@@ -91,13 +91,17 @@ def _restore(args: argparse.Namespace) -> int:
 def _ui(args: argparse.Namespace) -> int:
     """`dagster dev` on workspace.yaml with the persistent Dagster home under the data root; stops
     with everything it started on Ctrl-C or SIGTERM."""
-    from planwise_assets.dagster_home.instance import prepare_dagster_home
+    from planwise_assets.client.ui import prepare_ui_home
+    from planwise_assets.defs.scenarios.resources import ScenarioFolder
     from planwise_assets.lib.data_root import REPO_ROOT
     from planwise_assets.lib.processes import run_service
 
-    home = prepare_dagster_home()
+    home = prepare_ui_home(ScenarioFolder().folder())
     dagster = Path(sys.executable).with_name("dagster")
+    # Dagster's services log warnings only: at INFO the daemon writes two lines per sensor tick
     command = [str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
+    command += ["--log-level", "warning"]
+    print(f"PlanWise UI on http://{args.host}:{args.port} (Dagster home {home})", flush=True)
     # DAGSTER_HOME is how `dagster dev` is told its instance
     return run_service(command, REPO_ROOT, {**os.environ, "DAGSTER_HOME": str(home)})
 
@@ -128,6 +132,15 @@ def _cancel(args: argparse.Namespace) -> int:
         raise ScenarioFileError(f"{args.scenarios_dir}: no valid scenario file for {args.scenario}")
     stopped = cancel_scenario(get_instance(), valid[args.scenario].config)
     print(f"{args.scenario}: asked {len(stopped)} run(s) to stop" + (f": {', '.join(stopped)}" if stopped else ""))
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from planwise_assets.dagster_home.instance import get_instance
+    from planwise_assets.defs.scenarios.removal import remove_scenario
+
+    moved = remove_scenario(get_instance(), args.scenario)
+    print(f"{args.scenario}: partition removed" + (f"; warehouse file moved to {moved}" if moved else ""))
     return 0
 
 
@@ -181,6 +194,12 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("scenario")
     restore.add_argument("--backup", help="a backup's file name (default: the newest one that opens)")
     restore.set_defaults(handler=_restore)
+
+    remove = commands.add_parser(
+        "remove", help="remove a scenario partition and move its DuckDB file to warehouse/removed/"
+    )
+    remove.add_argument("scenario")
+    remove.set_defaults(handler=_remove)
 
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon (dagster dev) on this project")
     ui.add_argument("--host", default="127.0.0.1")

@@ -76,31 +76,30 @@ def step_failure_message(events: Iterable[DagsterEvent]) -> str:
 def _execute(
     instance: DagsterInstance,
     job_name: str,
-    run_config: dict[str, Any],
+    scenarios_dir: Path,
+    exports_dir: Path | None = None,
+    run_config: dict[str, Any] | None = None,
     tags: dict[str, str] | None = None,
     **options: Any,
 ) -> ExecuteInProcessResult:
-    from planwise_assets.definitions import defs
+    """Run a job of the definitions for `scenarios_dir` (their years cover its files), with the run config
+    naming the folders it reads scenario files from and writes exports to."""
+    from planwise_assets.definitions import definitions_for
 
+    resources = scenarios_resource_config(scenarios_dir)
+    if exports_dir is not None:
+        resources = {**resources, **exports_resource_config(exports_dir)}
     return (
-        defs()
+        definitions_for(scenarios_dir)
         .resolve_job_def(job_name)
         .execute_in_process(
             instance=instance,
-            run_config={**QUIET_LOGS, **run_config},
+            run_config={**QUIET_LOGS, "resources": resources, **(run_config or {})},
             raise_on_error=False,
             tags={**(tags or {}), PROCESS_TAG: process_identity()},
             **options,
         )
     )
-
-
-def _folders(scenarios_dir: Path, exports_dir: Path | None = None) -> dict[str, Any]:
-    """Run config naming the folders a run reads scenario files from and writes exports to."""
-    resources = scenarios_resource_config(scenarios_dir)
-    if exports_dir is not None:
-        resources = {**resources, **exports_resource_config(exports_dir)}
-    return {"resources": resources}
 
 
 def run_scenario(
@@ -112,10 +111,9 @@ def run_scenario(
     years = years or config.years
     register_scenario(instance, scenario_id)
     tags = {SCENARIO_TAG: scenario_id}
-    run_config = _folders(scenarios_dir)
     runs = []
     if years[0] == config.simulation.start_year:
-        inputs = _execute(instance, load_scenario_inputs.name, run_config, partition_key=scenario_id, tags=tags)
+        inputs = _execute(instance, load_scenario_inputs.name, scenarios_dir, partition_key=scenario_id, tags=tags)
         runs.append(inputs.run_id)
         _stop_if_cancelled(instance, inputs.run_id, scenario_id, "inputs")
         if not inputs.success:
@@ -123,7 +121,7 @@ def run_scenario(
     simulation = _execute(
         instance,
         simulate_workforce_job.name,
-        run_config,
+        scenarios_dir,
         tags={
             **tags,
             ASSET_PARTITION_RANGE_START_TAG: str(simulation_key(scenario_id, years[0])),
@@ -149,7 +147,8 @@ def export_scenario(
     result = _execute(
         instance,
         export_scenario_workbook.name,
-        _folders(scenarios_dir, exports_dir),
+        scenarios_dir,
+        exports_dir,
         partition_key=config.scenario_id,
         tags={SCENARIO_TAG: config.scenario_id},
     )
@@ -166,9 +165,10 @@ def compare(
     result = _execute(
         instance,
         compare_scenarios.name,
-        {
-            **_folders(scenarios_dir, exports_dir),
-            "ops": {"comparison_report": {"config": {"baseline_scenario": baseline, "scenarios": scenario_ids}}},
+        scenarios_dir,
+        exports_dir,
+        run_config={
+            "ops": {"comparison_report": {"config": {"baseline_scenario": baseline, "scenarios": scenario_ids}}}
         },
     )
     if not result.success:

@@ -8,11 +8,19 @@ about 5 ms, and it commits without waiting for the disk. The files, their schema
 locking and WAL mode are Dagster's, so the webserver, the daemon and `planwise` read and write
 the same Dagster home as before.
 
+Dagster's webserver follows a live run by watching the run's database file for changes (the
+run page's event stream). In WAL mode a commit changes the write-ahead log, not that file, and
+Dagster's own storage changes the file only because closing its connection after every event
+checkpoints the log into it. A pooled connection stays open, so after storing a run's event
+this storage touches the run's file: the webserver then sees every event as it comes, and the
+run page does not freeze.
+
 `instance.py` names this class in the dagster.yaml it writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -20,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy
-from dagster import StringSource
+from dagster import EventLogEntry, StringSource
 
 from planwise_assets.dagster_private import SQLITE_BUSY_TIMEOUT_SECONDS, ConfigurableClassData, SqliteEventLogStorage
 
@@ -74,6 +82,13 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def store_event(self, event: EventLogEntry) -> None:
+        super().store_event(event)
+        if event.run_id:
+            # the change the webserver's watcher of this run's file waits for (module docstring)
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(self.path_for_shard(event.run_id))
 
     def _dispose_engines(self) -> None:
         with self._db_lock:

@@ -20,14 +20,14 @@ from planwise_assets.dagster_private import (
     get_multidimensional_partition_tag,
 )
 from planwise_assets.defs.scenarios.partitions import SCENARIO_TAG
-from planwise_assets.defs.simulation.partitions import SCENARIO, simulation_partitions
+from planwise_assets.defs.simulation.partitions import SCENARIO, YearAxis, simulation_partitions
 
 
 def _scenario_of_key(key: str) -> str:
     """A partition key's scenario: the key itself (scenario partitions) or its scenario dimension."""
     if "|" not in key:
         return key
-    return simulation_partitions.get_partition_key_from_str(key).keys_by_dimension[SCENARIO]
+    return simulation_partitions(YearAxis.every_year()).get_partition_key_from_str(key).keys_by_dimension[SCENARIO]
 
 
 def scenario_of_run(tags: Mapping[str, str]) -> str | None:

@@ -21,13 +21,16 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _start_ticks(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or None if it is gone."""
+    """The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or None if it
+    is gone. A zombie is gone: it has exited, and only waits for a parent that may never reap it (an
+    orphan under an init that does not reap keeps its /proc entry)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # the command name (field 2) is in parentheses and may hold spaces
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in {"Z", "X"} else fields[19]
 
 
 def process_identity(pid: int | None = None) -> str:

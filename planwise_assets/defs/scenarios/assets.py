@@ -12,18 +12,29 @@ from dagster import AssetExecutionContext, Output
 from planwise_assets.defs.retries import user_errors_fail_the_run
 from planwise_assets.defs.scenarios.io_manager import scenario_table_asset
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
-from planwise_assets.lib.scenario_files import flatten
+from planwise_assets.lib.census import file_sha256
+from planwise_assets.lib.scenario_files import LoadedScenario, flatten
+
+
+def parameter_values(loaded: LoadedScenario) -> dict[str, str]:
+    """Every resolved parameter by dotted key (JSON values), and the content of a given census file
+    (`census.sha256`): what the scenario's results were computed from. The sensor compares them with
+    the ones stored in the warehouse to tell whether a file's results are current."""
+    values = {path: json.dumps(value) for path, value in flatten(loaded.config.model_dump(mode="json")).items()}
+    if loaded.config.census.path is not None:
+        # a generated census is identified by its settings; a given one by its content
+        values["census.sha256"] = json.dumps(file_sha256(loaded.config.census.path))
+    return values
 
 
 @scenario_table_asset(group_name="scenario")
 def scenario_parameters(context: AssetExecutionContext, scenarios: ScenarioFolder) -> Output[pd.DataFrame]:
-    """Every resolved parameter of the scenario (defaults filled in), one row per dotted key."""
+    """Every resolved parameter of the scenario (defaults filled in), one row per dotted key, and the
+    SHA-256 of its census file when the scenario names one."""
     with user_errors_fail_the_run():
         loaded = scenarios.load_file(context.partition_key)
-    rows = [
-        {"path": path, "value": json.dumps(value), "source_file": loaded.path.name}
-        for path, value in flatten(loaded.config.model_dump(mode="json")).items()
-    ]
+        values = parameter_values(loaded)
+    rows = [{"path": path, "value": value, "source_file": loaded.path.name} for path, value in values.items()]
     return Output(pd.DataFrame(rows, columns=["path", "value", "source_file"]), metadata={"parameters": len(rows)})
 
 

@@ -5,7 +5,9 @@ scenario x year and depends on its own previous year, and on `year_end_state` of
 year (year_end_state.py: how a rerun year marks the later ones stale). All models form one
 multi-asset that cannot be subset: a year is simulated whole, and Dagster would otherwise refuse
 to run a self-dependent asset in the same run as its upstream models. With a single-run backfill
-policy, a backfill of one scenario's years is one run whose body simulates the years in order.
+policy, a backfill of one scenario's years is one run whose body simulates the years in order,
+recording each year (its materializations, with that year's figures, and checks) as soon as it
+is written (year_end_state.py).
 
 The specs come from dbt's manifest, so they are built when the definitions are loaded
 (simulation_assets()), not when this module is imported.
@@ -18,7 +20,7 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from dagster import (
-    AssetCheckResult,
+    AssetCheckEvaluation,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
@@ -29,6 +31,7 @@ from dagster import (
     Failure,
     MaterializeResult,
     MetadataValue,
+    Output,
     TableColumn,
     TableRecord,
     TableSchema,
@@ -39,12 +42,29 @@ from dagster_dbt import build_dbt_asset_specs
 from planwise_assets.defs.retries import TRANSIENT_RETRY, user_errors_fail_the_run
 from planwise_assets.defs.scenarios.partitions import scenario_partitions
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
-from planwise_assets.defs.simulation.checks import check_results, checks_on, dbt_test_check_specs
+from planwise_assets.defs.simulation.checks import (
+    check_evaluations,
+    check_results,
+    checks_on,
+    dbt_test_check_specs,
+    partitioned,
+)
 from planwise_assets.defs.simulation.dbt_project import dbt_manifest, parsed_manifest
-from planwise_assets.defs.simulation.partitions import simulation_partitions, years_by_scenario
-from planwise_assets.defs.simulation.runner import SimulationReport, load_seeds, simulate
+from planwise_assets.defs.simulation.partitions import (
+    YearAxis,
+    simulation_key,
+    simulation_partitions,
+    years_by_scenario,
+)
+from planwise_assets.defs.simulation.runner import (
+    YearReport,
+    later_years,
+    load_seeds,
+    run_data_tests,
+    simulate_years,
+)
 from planwise_assets.defs.simulation.translator import PlanwiseDbtTranslator
-from planwise_assets.defs.simulation.year_end_state import input_pointer_tags, observe_year_end_states
+from planwise_assets.defs.simulation.year_end_state import YEAR_END_STATE, YearRecorder, current_check_spec
 from planwise_assets.defs.warehouse.resources import ScenarioWarehouse
 
 
@@ -65,8 +85,10 @@ class DbtAssetSpecs:
     model_checks: dict[str, AssetCheckSpec]
     # models stored as tables (not views): the ones with rows per year
     table_models: list[str]
-    # for each model, the models of the same step it reads (its own previous year is not one)
-    same_step_inputs: dict[AssetKey, list[AssetKey]]
+    # for each model, the models of the same year it reads (its own previous year is not one)
+    same_year_inputs: dict[AssetKey, list[AssetKey]]
+    # for each model, the inputs loaded before a simulation run (census, seeds)
+    loaded_inputs: dict[AssetKey, list[AssetKey]]
 
 
 @functools.cache
@@ -82,6 +104,7 @@ def dbt_asset_specs() -> DbtAssetSpecs:
     seeds, models = specs("resource_type:seed"), specs("resource_type:model")
     checks = dbt_test_check_specs(manifest, [*seeds, *models], translator)
     model_keys = {spec.key for spec in models}
+    simulated = model_keys | {YEAR_END_STATE}
     return DbtAssetSpecs(
         seeds=seeds,
         models=models,
@@ -92,68 +115,41 @@ def dbt_asset_specs() -> DbtAssetSpecs:
             for node in manifest["nodes"].values()
             if node["resource_type"] == "model" and node["config"]["materialized"] != "view"
         ],
-        same_step_inputs={
-            spec.key: [dep.asset_key for dep in spec.deps if dep.asset_key in model_keys] for spec in models
+        same_year_inputs={
+            spec.key: [dep.asset_key for dep in spec.deps if dep.asset_key in model_keys - {spec.key}]
+            for spec in models
+        },
+        loaded_inputs={
+            spec.key: [dep.asset_key for dep in spec.deps if dep.asset_key not in simulated] for spec in models
         },
     )
 
 
-def _year_table(report: SimulationReport, model: str) -> MetadataValue:
-    """Rows written and seconds spent (all models of the year, and in SQL) per simulated year."""
+def _events_table(report: YearReport) -> MetadataValue:
     return MetadataValue.table(
         records=[
-            TableRecord(
-                {
-                    "year": y.year,
-                    "rows": y.rows_by_model.get(model, 0),
-                    "year_seconds": round(y.seconds, 3),
-                    "year_sql_seconds": round(y.sql_seconds, 3),
-                }
-            )
-            for y in report.years
+            TableRecord({"event_type": event_type, "events": count})
+            for event_type, count in sorted(report.events_by_type.items())
         ],
-        schema=TableSchema(
-            columns=[
-                TableColumn("year", "int"),
-                TableColumn("rows", "int"),
-                TableColumn("year_seconds", "float"),
-                TableColumn("year_sql_seconds", "float"),
-            ]
-        ),
+        schema=TableSchema(columns=[TableColumn("event_type", "string"), TableColumn("events", "int")]),
     )
 
 
-def _events_table(report: SimulationReport) -> MetadataValue:
-    return MetadataValue.table(
-        records=[
-            TableRecord({"year": y.year, "event_type": event_type, "events": count})
-            for y in report.years
-            for event_type, count in sorted(y.events_by_type.items())
-        ],
-        schema=TableSchema(
-            columns=[
-                TableColumn("year", "int"),
-                TableColumn("event_type", "string"),
-                TableColumn("events", "int"),
-            ]
-        ),
-    )
-
-
-def _model_metadata(name: str, reports: list[SimulationReport], table_models: list[str]) -> dict[str, Any]:
+def _year_metadata(name: str, scenario_id: str, report: YearReport, table_models: list[str]) -> dict[str, Any]:
+    """What one model's materialization of one scenario-year records: that year's figures only."""
     metadata: dict[str, Any] = {
-        "scenarios": ", ".join(r.scenario_id for r in reports),
-        "years": ", ".join(f"{r.years[0].year}-{r.years[-1].year}" for r in reports),
-        "seconds_spent": round(sum(r.seconds for r in reports), 3),
-        "seconds_in_sql": round(sum(r.sql_seconds for r in reports), 3),
-        "dbt_invocations": sum(r.dbt_invocations for r in reports),
+        "scenario_id": scenario_id,
+        "simulation_year": report.year,
+        # the whole year (every model, dbt included), and the time during which SQL ran
+        "year_seconds": round(report.seconds, 3),
+        "year_sql_seconds": round(report.sql_seconds, 3),
     }
     if name in table_models:
-        metadata["rows_written"] = sum(y.rows_by_model.get(name, 0) for r in reports for y in r.years)
-        if len(reports) == 1:
-            metadata["rows_by_year"] = _year_table(reports[0], name)
-    if name == "fct_yearly_events" and len(reports) == 1:
-        metadata["events_by_type"] = _events_table(reports[0])
+        metadata["dagster/row_count"] = report.rows_by_model.get(name, 0)
+    if name == "fct_yearly_events":
+        metadata["events_by_type"] = _events_table(report)
+    if name == "fct_yearly_summary":
+        metadata["year_end_actives"] = report.year_end_actives
     return metadata
 
 
@@ -173,60 +169,81 @@ def _load_assumptions(
             outcomes = load_seeds(config, parsed_manifest())
     for spec in specs.seeds:
         yield MaterializeResult(asset_key=spec.key, metadata={"scenario_id": scenario_id})
-    yield from check_results(specs.seed_checks, {scenario_id: outcomes})
+    yield from check_results(specs.seed_checks, outcomes)
 
 
 def _simulate_workforce(
     context: AssetExecutionContext, scenarios: ScenarioFolder, warehouse: ScenarioWarehouse, specs: DbtAssetSpecs
 ) -> Iterator[Any]:
-    reports: list[SimulationReport] = []
     parsed = parsed_manifest()
-    for scenario_id, years in years_by_scenario(context.partition_keys).items():
+    for scenario_id, years in years_by_scenario(context.assets_def.partitions_def, context.partition_keys).items():
+        recorder = YearRecorder(context, scenario_id, specs.models, specs.same_year_inputs, specs.loaded_inputs)
         with user_errors_fail_the_run():
             loaded = scenarios.load_file(scenario_id)
             config = loaded.config
             with warehouse.writing(scenario_id):
-                report = simulate(config, years, parsed, specs.table_models, should_stop=lambda: _cancelling(context))
+                for report in simulate_years(
+                    config, years, parsed, specs.table_models, should_stop=lambda: _cancelling(context)
+                ):
+                    yield from recorder.year_events(
+                        report.year,
+                        {"year_end_actives": report.year_end_actives},
+                        {
+                            spec.key: _year_metadata(spec.key.path[-1], scenario_id, report, specs.table_models)
+                            for spec in specs.models
+                        },
+                    )
+                    context.log.info(
+                        f"{scenario_id} {report.year}: simulated in {report.seconds:.2f} s "
+                        f"({report.sql_seconds:.2f} s running SQL), {report.year_end_actives} actives at year end"
+                    )
+                outdated = later_years(scenario_id, years[-1])
+                yield from recorder.superseded_events(years[-1], outdated)
+                if outdated:
+                    context.log.warning(
+                        f"{scenario_id}: {', '.join(map(str, outdated))} started from the years before "
+                        f"{years[-1]} as they were; run them again to bring them up to date"
+                    )
+                outcomes = run_data_tests(config, years, parsed)
             warehouse.publish_simulation(context, loaded)
+        failed = [outcome.name for outcome in outcomes if not outcome.passed]
         context.log.info(
-            f"{scenario_id} {years[0]}-{years[-1]}: {report.seconds:.2f} s, "
-            f"{report.sql_seconds:.2f} s in SQL, {report.dbt_invocations} dbt invocations"
+            f"{scenario_id}: data tests over {years[0]}-{years[-1]}: {len(outcomes) - len(failed)} passed"
+            + (f", failed: {', '.join(failed)}" if failed else "")
         )
-        reports.append(report)
-    yield from observe_year_end_states(context, reports)
-    pointers = input_pointer_tags(context, reports, specs.same_step_inputs)
-    for spec in specs.models:
-        yield MaterializeResult(
-            asset_key=spec.key,
-            metadata=_model_metadata(spec.key.path[-1], reports, specs.table_models),
-            tags=pointers[spec.key],
+        evaluations = list(
+            check_evaluations(specs.model_checks, outcomes, [str(simulation_key(scenario_id, year)) for year in years])
         )
-    results = list(check_results(specs.model_checks, {r.scenario_id: r.tests for r in reports}))
-    yield from results
-    _fail_on_blocking_checks(specs.model_checks, results)
+        yield from evaluations
+        _fail_on_blocking_checks(scenario_id, evaluations)
+    # Dagster requires each check's output from a multi-asset that cannot be subset; the results are
+    # the evaluations per scenario-year recorded above, so the outputs carry nothing
+    for output_name in context.assets_def.check_specs_by_output_name:
+        yield Output(None, output_name=output_name)
 
 
-def _fail_on_blocking_checks(check_specs: dict[str, AssetCheckSpec], results: list[AssetCheckResult]) -> None:
-    """Name the blocking checks that failed; Dagster's own error names only how many there are."""
-    blocking = {(spec.asset_key, spec.name) for spec in check_specs.values() if spec.blocking}
-    failed = [
-        f"{result.check_name} on {result.asset_key.to_user_string()} ({result.metadata['failures'].value})"
-        for result in results
-        if not result.passed and (result.asset_key, result.check_name) in blocking
-    ]
+def _fail_on_blocking_checks(scenario_id: str, evaluations: list[AssetCheckEvaluation]) -> None:
+    """Name the blocking checks that failed, with their failing rows; Dagster's own error only counts them."""
+    failed = {
+        f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
+        f"({scenario_id}: {evaluation.metadata['failures'].value})"
+        for evaluation in evaluations
+        if evaluation.blocking and not evaluation.passed
+    }
     if failed:
-        raise Failure(description=f"blocking check failed: {'; '.join(failed)}", allow_retries=False)
+        raise Failure(description=f"blocking check failed: {'; '.join(sorted(failed))}", allow_retries=False)
 
 
 @functools.cache
-def simulation_assets() -> tuple[AssetsDefinition, AssetsDefinition]:
-    """The seeds' multi-asset (load_assumptions) and the models' (simulate_workforce)."""
+def simulation_assets(axis: YearAxis) -> tuple[AssetsDefinition, AssetsDefinition]:
+    """The seeds' multi-asset (load_assumptions) and the models' (simulate_workforce) over the axis' years."""
     specs = dbt_asset_specs()
+    partitions_def = simulation_partitions(axis)
 
     @multi_asset(
         name="load_assumptions",
         specs=specs.seeds,
-        check_specs=list(specs.seed_checks.values()),
+        check_specs=partitioned(specs.seed_checks, scenario_partitions),
         can_subset=False,
         partitions_def=scenario_partitions,
         retry_policy=TRANSIENT_RETRY,
@@ -239,10 +256,14 @@ def simulation_assets() -> tuple[AssetsDefinition, AssetsDefinition]:
 
     @multi_asset(
         name="simulate_workforce",
-        specs=specs.models,
-        check_specs=list(specs.model_checks.values()),
+        # each year's materializations are recorded by the step as the year is written, not as outputs
+        specs=[spec.replace_attributes(skippable=True) for spec in specs.models],
+        check_specs=[
+            *partitioned(specs.model_checks, partitions_def),
+            *(current_check_spec(spec.key, partitions_def) for spec in specs.models),
+        ],
         can_subset=False,
-        partitions_def=simulation_partitions,
+        partitions_def=partitions_def,
         backfill_policy=BackfillPolicy.single_run(),
         retry_policy=TRANSIENT_RETRY,
     )

@@ -1,7 +1,10 @@
 """dbt's data tests as Dagster asset checks: one check per test, on the model or seed it tests.
 
-The tests run inside the simulation step (runner.py), after the years; each check reports
-whether its test passed for every scenario of the run, naming the failing rows of each.
+Each check carries its test's description from the dbt docs (dagster-dbt reads only a test's
+`meta.description`), and is partitioned like what it checks, so the UI shows each scenario's
+results (and each year's). The seeds' tests run when a scenario's assumptions are loaded; the
+models' tests run inside the simulation step (runner.py) after its last year, over every
+simulated year of the scenario, and their results are recorded on each year of the run.
 """
 
 from __future__ import annotations
@@ -9,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, AssetSpec
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    AssetSpec,
+    PartitionsDefinition,
+)
 from dagster_dbt import DagsterDbtTranslator
 
 from planwise_assets.defs.simulation.runner import TestOutcome
@@ -36,32 +47,94 @@ def dbt_test_check_specs(
             continue
         spec = translator.get_asset_check_spec(spec_by_unique_id[attached], manifest, unique_id, None)
         if spec is not None:
-            checks[unique_id] = spec
+            checks[unique_id] = _copy(spec, description=data_test_description(node))
     return checks
 
 
-def check_results(
-    check_specs: Mapping[str, AssetCheckSpec], outcomes_by_scenario: Mapping[str, list[TestOutcome]]
-) -> Iterator[AssetCheckResult]:
-    """A check passes when its dbt test passed for every scenario in the run."""
-    by_test: dict[str, list[tuple[str, TestOutcome]]] = {}
-    for scenario_id, outcomes in outcomes_by_scenario.items():
-        for outcome in outcomes:
-            by_test.setdefault(outcome.unique_id, []).append((scenario_id, outcome))
+_GENERIC_TESTS = {
+    "unique": "every {column} is unique",
+    "not_null": "{column} is never null",
+    "unique_per_year": "every {column} is unique within each simulation year",
+    "accepted_values": "{column} is one of: {values}",
+}
+
+
+def data_test_description(test: Mapping[str, Any]) -> str:
+    """A data test's description: the dbt docs' one, else what the generic test asserts of its column."""
+    if test.get("description"):
+        return test["description"]
+    generic = test.get("test_metadata") or {}
+    arguments = generic.get("kwargs", {})
+    template = _GENERIC_TESTS.get(generic.get("name", ""), "{test}")
+    return template.format(
+        test=test["name"],
+        column=arguments.get("column_name", ""),
+        values=", ".join(map(str, arguments.get("values", []))),
+    )
+
+
+def _copy(spec: AssetCheckSpec, **changes: Any) -> AssetCheckSpec:
+    """The check spec with some attributes changed (AssetCheckSpec has no method for it)."""
+    attributes = {
+        "description": spec.description,
+        "additional_deps": spec.additional_deps,
+        "blocking": spec.blocking,
+        "metadata": spec.metadata,
+        "automation_condition": spec.automation_condition,
+        "partitions_def": spec.partitions_def,
+        **changes,
+    }
+    return AssetCheckSpec(spec.name, asset=spec.asset_key, **attributes)
+
+
+def partitioned(
+    check_specs: Mapping[str, AssetCheckSpec], partitions_def: PartitionsDefinition
+) -> list[AssetCheckSpec]:
+    """The checks partitioned like the assets they check."""
+    return [_copy(spec, partitions_def=partitions_def) for spec in check_specs.values()]
+
+
+def _verdicts(
+    check_specs: Mapping[str, AssetCheckSpec], outcomes: list[TestOutcome]
+) -> Iterator[tuple[AssetCheckSpec, bool, dict[str, str]]]:
+    """Each check, whether its dbt test passed, and the failing rows' summary."""
+    by_test = {outcome.unique_id: outcome for outcome in outcomes}
     for unique_id, spec in check_specs.items():
-        results = by_test.get(unique_id, [])
-        failing = [
-            f"{scenario_id}: {outcome.failures} failing rows {outcome.message}".strip()
-            for scenario_id, outcome in results
-            if not outcome.passed
-        ]
+        outcome = by_test.get(unique_id)
+        if outcome is None:
+            yield spec, False, {"failures": "the test did not run"}
+        else:
+            failures = "none" if outcome.passed else f"{outcome.failures} failing rows {outcome.message}".strip()
+            yield spec, outcome.passed, {"failures": failures}
+
+
+def check_results(check_specs: Mapping[str, AssetCheckSpec], outcomes: list[TestOutcome]) -> Iterator[AssetCheckResult]:
+    """The checks' results in a run of one scenario partition (the seeds')."""
+    for spec, passed, metadata in _verdicts(check_specs, outcomes):
         yield AssetCheckResult(
             asset_key=spec.asset_key,
             check_name=spec.name,
-            passed=bool(results) and not failing,
+            passed=passed,
             severity=AssetCheckSeverity.ERROR,
-            metadata={"failures": "; ".join(failing) or "none"},
+            metadata=metadata,
         )
+
+
+def check_evaluations(
+    check_specs: Mapping[str, AssetCheckSpec], outcomes: list[TestOutcome], partition_keys: list[str]
+) -> Iterator[AssetCheckEvaluation]:
+    """The checks' evaluations on each scenario-year of a simulation run (the tests ran over all its years)."""
+    for spec, passed, metadata in _verdicts(check_specs, outcomes):
+        for partition_key in partition_keys:
+            yield AssetCheckEvaluation(
+                asset_key=spec.asset_key,
+                check_name=spec.name,
+                passed=passed,
+                severity=AssetCheckSeverity.ERROR,
+                blocking=spec.blocking,
+                partition=partition_key,
+                metadata=metadata,
+            )
 
 
 def checks_on(check_specs: Mapping[str, AssetCheckSpec], keys: set[AssetKey]) -> dict[str, AssetCheckSpec]:

@@ -3,13 +3,15 @@
 dbt is invoked in-process with one parsed manifest: no process start-up and no re-parse
 per call (the reference system spends most of its time on both). One invocation loads
 the seeds, one runs each year's models, one runs the data tests over all years.
+simulate_years() hands back each year's report as soon as the year is written, so that the
+caller can record it (Dagster's materializations, the batch's progress) while the next one runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,8 @@ class SimulationError(PlanwiseError):
 
 @dataclass
 class YearReport:
+    """One simulated year: seconds in all (dbt included) and seconds during which SQL ran, what it wrote."""
+
     year: int
     seconds: float
     sql_seconds: float
@@ -43,19 +47,6 @@ class TestOutcome:
     passed: bool
     failures: int
     message: str
-
-
-@dataclass
-class SimulationReport:
-    scenario_id: str
-    years: list[YearReport]
-    tests: list[TestOutcome]
-    dbt_invocations: int
-    seconds: float
-    sql_seconds: float
-    # years after the last one simulated here that the file holds from an earlier run: they
-    # started from the state these years had before, so they are now out of date
-    later_years: list[int] = field(default_factory=list)
 
 
 def _database_error(message: str) -> str:
@@ -100,13 +91,27 @@ class _InProcessDbt:
             )
         if result.exception is not None:
             raise SimulationError(f"dbt {command} failed for {what}: {result.exception}")
-        sql_seconds = sum(
-            timing.completed_at.timestamp() - timing.started_at.timestamp()
-            for r in node_results
-            for timing in r.timing
-            if timing.name == "execute" and timing.started_at and timing.completed_at
-        )
-        return node_results, sql_seconds
+        return node_results, _sql_seconds(node_results)
+
+
+def _sql_seconds(node_results: list[Any]) -> float:
+    """Seconds during which at least one node's SQL was executing.
+
+    dbt runs nodes on several threads, so the nodes' own durations add up to more than the
+    time that passed; the union of their execution intervals does not.
+    """
+    intervals = sorted(
+        (timing.started_at.timestamp(), timing.completed_at.timestamp())
+        for r in node_results
+        for timing in r.timing
+        if timing.name == "execute" and timing.started_at and timing.completed_at
+    )
+    busy, covered_until = 0.0, float("-inf")
+    for started, completed in intervals:
+        if completed > covered_until:
+            busy += completed - max(started, covered_until)
+            covered_until = completed
+    return busy
 
 
 def release_warehouse() -> None:
@@ -179,37 +184,54 @@ def _check_can_run(config: ScenarioConfig, years: list[int], models: list[str]) 
             raise SimulationError(_incomplete_year_problem(con, tables, models, scenario, previous, first))
 
 
-def _year_metrics(config: ScenarioConfig, reports: list[YearReport], models: list[str]) -> list[int]:
-    """Fill in what each simulated year wrote; return the later years the file holds from before."""
-    years = [report.year for report in reports]
-    with duckdb.connect(str(warehouse_path(config.scenario_id)), read_only=True) as con:
-        for model in models:
-            counts = dict(
-                con.execute(
-                    f"select simulation_year, count(*) from {model} "
-                    "where simulation_year between ? and ? group by simulation_year",
-                    [years[0], years[-1]],
-                ).fetchall()
-            )
-            for report in reports:
-                report.rows_by_model[model] = counts.get(report.year, 0)
-        for year, event_type, count in con.execute(
-            "select simulation_year, event_type, count(*) from fct_yearly_events "
-            "where simulation_year between ? and ? group by all order by all",
-            [years[0], years[-1]],
-        ).fetchall():
-            reports[years.index(year)].events_by_type[event_type] = count
-        for year, actives in con.execute(
-            "select simulation_year, active_headcount_end from fct_yearly_summary "
-            "where simulation_year between ? and ?",
-            [years[0], years[-1]],
-        ).fetchall():
-            reports[years.index(year)].year_end_actives = actives
-        later = con.execute(
+def _dbt_connection() -> duckdb.DuckDBPyConnection:
+    """A cursor on dbt-duckdb's process-wide connection, which keeps the scenario's file attached
+    as `warehouse` between invocations (its main database is in memory). The file cannot be opened
+    a second time in the process, and closing dbt's connection after each year (a checkpoint)
+    costs more than the year's bookkeeping."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    return DuckDBConnectionManager.env().conn.cursor()
+
+
+def _record_year(report: YearReport, models: list[str]) -> None:
+    """Fill in what the year wrote: rows per model, events per type, year-end actives."""
+    year = report.year
+    with _dbt_connection() as con:
+        report.rows_by_model = dict(
+            con.execute(
+                " union all ".join(
+                    f"select '{model}', count(*) from warehouse.main.{model} where simulation_year = $year"
+                    for model in models
+                ),
+                {"year": year},
+            ).fetchall()
+        )
+        report.events_by_type = dict(
+            con.execute(
+                "select event_type, count(*) from warehouse.main.fct_yearly_events "
+                "where simulation_year = ? group by all order by all",
+                [year],
+            ).fetchall()
+        )
+        actives = con.execute(
+            "select active_headcount_end from warehouse.main.fct_yearly_summary where simulation_year = ?", [year]
+        ).fetchone()
+        report.year_end_actives = actives[0] if actives else 0
+
+
+def later_years(scenario_id: str, last_year: int) -> list[int]:
+    """Years after `last_year` that the scenario's file holds from an earlier run.
+
+    They started from the state `last_year` had before, so a run that ends at `last_year`
+    leaves them out of date.
+    """
+    with duckdb.connect(str(warehouse_path(scenario_id)), read_only=True) as con:
+        rows = con.execute(
             "select distinct simulation_year from fct_workforce_snapshot where simulation_year > ? order by 1",
-            [years[-1]],
+            [last_year],
         ).fetchall()
-    return [row[0] for row in later]
+    return [row[0] for row in rows]
 
 
 def _outcomes(test_results: list[Any]) -> list[TestOutcome]:
@@ -279,27 +301,25 @@ def _rebuild_clean(config: ScenarioConfig, models: list[str]) -> None:
             )
 
 
-def simulate(
+def simulate_years(
     config: ScenarioConfig,
     years: list[int],
     dbt_manifest: Any,
     models: list[str],
     should_stop: Callable[[], bool] = lambda: False,
     threads: int | None = None,
-) -> SimulationReport:
-    """Simulate consecutive years of one scenario into its DuckDB file; the caller holds its write lock.
+) -> Iterator[YearReport]:
+    """Simulate consecutive years of one scenario into its DuckDB file, yielding each year's report
+    as soon as its tables are committed; the caller holds the scenario's write lock.
 
     `threads` pins dbt's and DuckDB's thread counts (see dbt_args); by default both are the profile's.
     """
     _check_can_run(config, years, models)
     if years[0] == config.simulation.start_year:
         _rebuild_clean(config, models)
-    started = time.perf_counter()
     dbt = _InProcessDbt(dbt_manifest, threads)
     scenario = config.scenario_id
     progress = scenario_logger(scenario, config.plan_design_id)
-    reports: list[YearReport] = []
-    sql_seconds = 0.0
     try:
         for year in years:
             if should_stop():
@@ -313,24 +333,21 @@ def simulate(
                 select="resource_type:model",
                 exclude=None if year == years[0] else "config.materialized:view",
             )
-            reports.append(YearReport(year, time.perf_counter() - year_started, year_sql))
+            report = YearReport(year, time.perf_counter() - year_started, year_sql)
+            _record_year(report, models)
             # progress per year for the batch display (the planwise logger is silent in daemon runs)
-            progress.info(f"year {year} simulated in {reports[-1].seconds:.1f} s")
-            sql_seconds += year_sql
-        test_results, test_sql = dbt.invoke(
-            "test", dbt_vars(config, years[-1]), f"{scenario} tests", select="resource_type:model"
-        )
-        sql_seconds += test_sql
+            progress.info(f"year {year} simulated in {report.seconds:.1f} s", extra={"simulation_year": year})
+            yield report
     finally:
         release_warehouse()
-    tests = _outcomes(test_results)
-    later_years = _year_metrics(config, reports, models)
-    return SimulationReport(
-        scenario_id=scenario,
-        years=reports,
-        tests=tests,
-        dbt_invocations=dbt.invocations,
-        seconds=time.perf_counter() - started,
-        sql_seconds=sql_seconds,
-        later_years=later_years,
-    )
+
+
+def run_data_tests(config: ScenarioConfig, years: list[int], dbt_manifest: Any) -> list[TestOutcome]:
+    """Run the data tests over the scenario's simulated years (all of them, up to the last of `years`)."""
+    try:
+        results, _ = _InProcessDbt(dbt_manifest).invoke(
+            "test", dbt_vars(config, years[-1]), f"{config.scenario_id} tests", select="resource_type:model"
+        )
+    finally:
+        release_warehouse()
+    return _outcomes(results)

@@ -13,6 +13,7 @@ from typing import Any
 from dagster import AssetDep, AssetSpec, MultiToSingleDimensionPartitionMapping, PartitionMapping
 from dagster_dbt import DagsterDbtTranslator
 
+from planwise_assets.defs.jobs import SIMULATION_GROUPS
 from planwise_assets.defs.simulation.partitions import SCENARIO, previous_year_mapping
 from planwise_assets.defs.simulation.year_end_state import YEAR_END_STATE
 
@@ -33,5 +34,18 @@ class PlanwiseDbtTranslator(DagsterDbtTranslator):
             return MultiToSingleDimensionPartitionMapping(partition_dimension_name=SCENARIO)
         return None
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """A seed's description from the dbt docs, without the empty "Raw SQL" block dagster-dbt appends."""
+        if dbt_resource_props["resource_type"] == "seed":
+            return dbt_resource_props["description"]
+        return super().get_description(dbt_resource_props)
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
-        return "assumptions" if dbt_resource_props["resource_type"] == "seed" else "workforce"
+        """Seeds: the assumptions; models: their part of the simulation (jobs.SIMULATION_GROUPS), the
+        marts' folder or the `dc_plan` tag, else the workforce."""
+        if dbt_resource_props["resource_type"] == "seed":
+            return "assumptions"
+        workforce, dc_plan, results = SIMULATION_GROUPS
+        if dbt_resource_props["fqn"][1] == "marts":
+            return results
+        return dc_plan if dc_plan in dbt_resource_props.get("tags", []) else workforce
