@@ -30,12 +30,16 @@ def _generate_census(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    """One line per problem, naming the file and the dotted key; exit 1 if there is any."""
-    from planwise_assets.lib.scenario_files import validate_folder
+    """One line per problem, naming the file and the dotted key; exit 1 if there is any.
+
+    With --strict, a change from the base scenario without a reason is a problem too."""
+    from planwise_assets.lib.scenario_files import overrides_without_reason, validate_folder
 
     paths = [path.resolve() for path in args.paths] or None
     folder = args.scenarios_dir.resolve()
     valid, problems = validate_folder(folder, paths)
+    if args.strict:
+        problems += [line for _, loaded in sorted(valid.items()) for line in overrides_without_reason(loaded)]
     for problem in problems:
         print(problem)
     for scenario_id, loaded in sorted(valid.items()):
@@ -157,6 +161,9 @@ def _parser() -> argparse.ArgumentParser:
         "validate", parents=[folder], help="check scenario files (exit 0 if all are valid, else 1)"
     )
     validate.add_argument("paths", nargs="*", type=Path, help="files to check (default: every file in the folder)")
+    validate.add_argument(
+        "--strict", action="store_true", help="also report changes from the base scenario without a reason"
+    )
     validate.set_defaults(handler=_validate)
 
     status = commands.add_parser(

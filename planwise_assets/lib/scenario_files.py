@@ -5,6 +5,7 @@ and validating a whole folder (one line per problem, naming the file and the key
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,18 @@ def flatten(document: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: document}
 
 
+def unflatten(leaves: dict[str, Any]) -> dict[str, Any]:
+    """The nested mapping back from its leaves by dotted path (flatten's inverse)."""
+    document: dict[str, Any] = {}
+    for path, value in leaves.items():
+        *parents, leaf = path.split(".")
+        node = document
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return document
+
+
 def _resolve_document(path: Path, scenarios_root: Path, chain: list[Path]) -> tuple[dict[str, Any], list[Path]]:
     """The file's document merged onto its base chain; returns (merged document, chain of bases)."""
     path = path.resolve()
@@ -122,6 +135,28 @@ def _field_hint(error: dict[str, Any]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def reason_for(path: str, reasons: dict[str, Any]) -> str:
+    """The reason given for a changed leaf: under its own dotted path, or under the nearest section
+    holding it (`employer_match: why` covers every change inside employer_match)."""
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        reason = reasons.get(".".join(parts[:end]))
+        if reason:
+            return str(reason)
+    return ""
+
+
+def overrides_without_reason(loaded: LoadedScenario) -> list[str]:
+    """One line per change from the base that has no reason, naming the file and the key
+    (`planwise validate --strict` reports them)."""
+    return [
+        f"{loaded.path}: override_reasons: no reason for {o.path} "
+        f"({json.dumps(o.base_value)} in the base, {json.dumps(o.scenario_value)} here)"
+        for o in loaded.overrides
+        if not o.reason
+    ]
+
+
 def load_scenario_file(path: Path, scenarios_root: Path | None = None) -> LoadedScenario:
     """Read, inherit, validate one scenario file; any problem raises one ScenarioFileError naming file and key."""
     path = Path(path).resolve()
@@ -148,7 +183,9 @@ def load_scenario_file(path: Path, scenarios_root: Path | None = None) -> Loaded
             if key.startswith("scenario.") or base_leaves.get(key) == value:
                 continue
             overrides.append(
-                Override(path=key, base_value=base_leaves.get(key), scenario_value=value, reason=reasons.get(key, ""))
+                Override(
+                    path=key, base_value=base_leaves.get(key), scenario_value=value, reason=reason_for(key, reasons)
+                )
             )
     return LoadedScenario(path=path, config=config, overrides=overrides, base_chain=chain)
 
