@@ -91,6 +91,7 @@ def run_batch(
     resume: Path | None = None,
     clean: bool = False,
     baseline_scenario: str = "baseline",
+    discount_rate: float | None = None,
 ) -> tuple[Path, list[ScenarioOutcome]]:
     """Run each scenario (a failure is recorded and the others go on), then the comparison.
 
@@ -128,7 +129,7 @@ def run_batch(
         from planwise_assets.dagster_home.instance import get_instance
 
         ids = [c.scenario_id for c in comparable]
-        _, files = compare(get_instance(), ids, baseline_scenario, scenarios_dir, batch_dir)
+        _, files = compare(get_instance(), ids, baseline_scenario, scenarios_dir, batch_dir, discount_rate)
         comparison = [str(path) for path in files]
     if clean:
         # the databases go only after every output that reads them has been written

@@ -76,6 +76,7 @@ def _batch(args: argparse.Namespace) -> int:
         resume=args.resume,
         clean=args.clean,
         baseline_scenario=args.baseline,
+        discount_rate=args.discount_rate,
     )
     failed = [o.scenario_id for o in outcomes if o.status != "succeeded"]
     print(f"results in {batch_dir}")
@@ -155,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--resume", type=Path, help="a batch folder: rerun only what failed or is missing there")
     batch.add_argument("--clean", action="store_true", help="delete scenario databases after their exports")
     batch.add_argument("--baseline", default="baseline", help="the scenario the comparison is made against")
+    batch.add_argument(
+        "--discount-rate",
+        type=float,
+        default=None,
+        help="the yearly rate the comparison's Headline discounts net employer cost at, e.g. 0.04 (default 4%%)",
+    )
     batch.set_defaults(handler=_batch)
 
     validate = commands.add_parser(
