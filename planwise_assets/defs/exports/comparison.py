@@ -197,7 +197,7 @@ def _write_metric_rows(
     baseline, others = ids[0], ids[1:]
     header = [*leading, baseline]
     for other in others:
-        header += [other, f"{other} vs {baseline}", f"{other} vs {baseline}, %"]
+        header += [other, f"vs {baseline}", f"vs {baseline}, %"]  # beside the scenario they belong to
     table_rows, formats = [], []
     for row in rows:
         is_rate = unit(row.metric) == RATE_UNIT

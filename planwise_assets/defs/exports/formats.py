@@ -56,6 +56,7 @@ RIGHT = Alignment(horizontal="right")
 MIN_WIDTH = 8
 MAX_WIDTH = 60
 LINE_POINTS = 15  # the height of a line of Calibri 11
+UNWRAPPED_HEADER = 15  # characters: a header this short stays on one line ("vs baseline, %")
 PROSE_PER_DIGIT = 1.1  # characters of prose in the width of one digit (a column width counts digits)
 
 
@@ -274,8 +275,9 @@ def write_cells_formatted(
     if wrap_header:
         lines = 1
         for cell in ws[1]:
-            longest_word = max(len(word) for word in str(cell.value).split())
-            width = max(ws.column_dimensions[cell.column_letter].width, column_width(longest_word))
+            text = str(cell.value)
+            unbroken = len(text) if len(text) <= UNWRAPPED_HEADER else max(len(word) for word in text.split())
+            width = max(ws.column_dimensions[cell.column_letter].width, column_width(unbroken))
             ws.column_dimensions[cell.column_letter].width = width
             cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="bottom", wrap_text=True)
             lines = max(lines, wrapped_lines(str(cell.value), width))
