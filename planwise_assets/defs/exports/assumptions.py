@@ -273,12 +273,12 @@ def scenario_assumptions(
         Assumption("Eligibility to defer", f"Employees may defer {eligibility_words(config.eligibility)}."),
     ]
     if auto.enabled:
-        who = (
-            "All eligible employees who are not deferring"
-            if auto.scope == "all_eligible_employees"
-            else "Eligible new hires"
-            + (f" hired on or after {date_words(auto.hire_date_cutoff)}" if auto.hire_date_cutoff else "")
-        )
+        if auto.scope == "all_eligible_employees":
+            who = "All eligible employees who are not deferring"
+        elif auto.hire_date_cutoff:
+            who = f"Eligible employees hired on or after {date_words(auto.hire_date_cutoff)}"
+        else:
+            who = "Eligible new hires"
         text = (
             f"{who} are enrolled at a deferral rate of {percent(auto.default_deferral_rate)} "
             f"{_years(auto.window_days, 'day')} after becoming eligible unless they opt out "
