@@ -638,6 +638,31 @@ def test_comparison_outputs_are_written_in_the_exports_folder_beside_the_scenari
     ]
 
 
+def test_a_summary_column_marked_for_the_headline_joins_it_as_a_later_issue_will_mark_test_results():
+    """A compliance result (issue 14) is a column of fct_yearly_summary with `headline: [final_year]` in its meta."""
+    from planwise_assets.defs.exports.comparison import ScenarioResults
+    from planwise_assets.defs.exports.dictionary import DataDictionary, column_doc
+    from planwise_assets.defs.exports.formats import Table
+    from planwise_assets.defs.exports.headline import headline_figures
+
+    dictionary = DataDictionary(
+        {
+            "fct_yearly_summary": {
+                "adp_passed": column_doc("adp_passed", "ADP test passed: ...", {"headline": ["final_year"]})
+            }
+        }
+    )
+
+    def results(passed: list[bool]) -> ScenarioResults:
+        summary = Table(
+            ["simulation_year", "adp_passed"], ["integer", "boolean"], list(zip(YEARS, passed, strict=True))
+        )
+        return ScenarioResults(None, summary, {}, [])
+
+    (figure,) = headline_figures([results([True, True]), results([True, False])], YEARS, dictionary, 0.04)
+    assert (figure.label, figure.values) == ("ADP test passed, 2026", [True, False])
+
+
 def test_present_value_discounts_each_year_to_the_start_of_the_first():
     from planwise_assets.defs.exports.headline import present_value
 

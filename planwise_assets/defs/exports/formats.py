@@ -146,8 +146,9 @@ def number_format(column: str, kind: str) -> str:
 
 
 def signed(fmt: str) -> str:
-    """The format with an explicit sign, for differences: +1,234 / -1,234 / 0."""
-    return f"+{fmt};-{fmt};{fmt}"
+    """The format with an explicit sign, for differences: +1,234 / -1,234 / 0 (General, for what is no
+    number, stays as it is)."""
+    return fmt if fmt == GENERAL else f"+{fmt};-{fmt};{fmt}"
 
 
 def summary_money_format(values: Iterable[Any]) -> str:
