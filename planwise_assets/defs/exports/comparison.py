@@ -30,6 +30,7 @@ from planwise_assets.defs.exports.formats import (
     PERCENT,
     POINTS,
     RATE_UNIT,
+    SENTENCE_WIDTH,
     Table,
     font,
     parameter_format,
@@ -408,6 +409,7 @@ def write_comparison_outputs(
         ),
         frozen_columns=1,
     )
+    wrap_columns(wb["Definitions"], {3: SENTENCE_WIDTH})
     metadata = {
         "baseline_scenario": baseline_scenario,
         "scenarios": ", ".join(ids),

@@ -56,6 +56,7 @@ RIGHT = Alignment(horizontal="right")
 MIN_WIDTH = 8
 MAX_WIDTH = 60
 LINE_POINTS = 15  # the height of a line of Calibri 11
+SENTENCE_WIDTH = 100  # characters: a sentence (an assumption, a column's meaning) wraps within it
 UNWRAPPED_HEADER = 15  # characters: a header this short stays on one line ("vs baseline, %")
 PROSE_PER_DIGIT = 1.1  # characters of prose in the width of one digit (a column width counts digits)
 

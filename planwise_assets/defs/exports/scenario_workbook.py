@@ -33,6 +33,7 @@ from planwise_assets.defs.exports.formats import (
     CURRENCY,
     GENERAL,
     LEFT,
+    SENTENCE_WIDTH,
     Table,
     number_format,
     parameter_format,
@@ -66,7 +67,6 @@ SNAPSHOT_SHEET = "Workforce_Snapshot"
 SNAPSHOT_ORDER = "simulation_year, employee_id"
 SUMMARY, SNAPSHOT, EVENTS = "fct_yearly_summary", "fct_workforce_snapshot", "fct_yearly_events"
 CENT = Decimal("0.01")
-SENTENCE_WIDTH = 100  # characters: a sentence (an assumption, a column's meaning) wraps within it
 ZIP_LEVEL = 1  # the snapshot dominates the file; level 1 is 3x faster than 6 for 30% more bytes
 
 
