@@ -41,7 +41,19 @@ def first_batch(batch_folder, planwise_home, monkeypatch_module):
     from planwise_assets.client.cli import main
 
     output = planwise_home / "batch_out"
-    code = main(["--log-format", "json", "batch", "--scenarios-dir", str(batch_folder), "--output-dir", str(output)])
+    code = main(
+        [
+            "--log-format",
+            "json",
+            "batch",
+            "--scenarios-dir",
+            str(batch_folder),
+            "--output-dir",
+            str(output),
+            "--discount-rate",
+            "0.05",
+        ]
+    )
     (batch_dir,) = output.iterdir()
     return code, batch_dir
 
@@ -69,6 +81,19 @@ def test_each_scenario_has_its_outputs_and_the_batch_a_comparison(first_batch):
         names = {path.name for path in (batch_dir / scenario_id).iterdir()}
         assert {f"{scenario_id}_results.xlsx", f"{scenario_id}_summary.csv", f"{scenario_id}_metadata.json"} <= names
     assert (batch_dir / "comparison_report.xlsx").exists()
+
+
+def test_the_printed_pages_name_the_batch_and_the_headline_discounts_at_the_rate_asked(first_batch):
+    from openpyxl import load_workbook
+
+    _, batch_dir = first_batch
+    scenario = load_workbook(batch_dir / "baseline" / "baseline_results.xlsx")["Summary"]
+    comparison = load_workbook(batch_dir / "comparison_report.xlsx")
+    assert f"batch {batch_dir.name} · " in scenario.oddFooter.left.text
+    assert f"batch {batch_dir.name} · " in comparison["Headline"].oddFooter.left.text
+    assert json.loads((batch_dir / "comparison_metadata.json").read_text())["discount_rate"] == 0.05
+    measures = [row[0] for row in comparison["Headline"].iter_rows(min_row=2, max_col=1, values_only=True)]
+    assert "Present value of the net cost at 5%" in measures
 
 
 def test_every_batch_output_is_a_materialization_the_ui_shows(first_batch, instance):

@@ -202,6 +202,54 @@ def test_validate_command_prints_one_line_per_problem_and_exits_1(tmp_path, caps
     assert "ok good.yaml: good (0 overrides of its base)" in lines
 
 
+def test_a_reason_given_for_a_section_covers_every_change_inside_it(tmp_path):
+    _write(tmp_path, "base.yaml", VALID % "base")
+    child = _write(
+        tmp_path,
+        "child.yaml",
+        "base_config: base.yaml\nscenario: {name: child}\n"
+        "enrollment: {auto_enrollment: {enabled: true, default_deferral_rate: 0.04}}\n"
+        "workforce: {promotion_base_rate: 0.2}\n"
+        "override_reasons:\n"
+        "  enrollment.auto_enrollment: auto-enroll at 4%\n"
+        "  enrollment.auto_enrollment.enabled: turned on for everyone\n",
+    )
+    reasons = {o.path: o.reason for o in load_scenario_file(child).overrides}
+    assert reasons == {
+        "enrollment.auto_enrollment.enabled": "turned on for everyone",  # its own reason first
+        "enrollment.auto_enrollment.default_deferral_rate": "auto-enroll at 4%",  # then its section's
+        "workforce.promotion_base_rate": "",
+    }
+
+
+def test_validate_strict_reports_each_change_without_a_reason_naming_file_and_key(tmp_path, capsys):
+    from planwise_assets.client.cli import main
+
+    _write(tmp_path, "base.yaml", VALID % "base")
+    _write(
+        tmp_path,
+        "child.yaml",
+        "base_config: base.yaml\nscenario: {name: child}\nsimulation: {random_seed: 9, target_growth_rate: 0.05}\n"
+        "override_reasons: {simulation.random_seed: another draw}\n",
+    )
+    assert main(["validate", "--scenarios-dir", str(tmp_path)]) == 0  # a missing reason is not an error...
+    capsys.readouterr()
+    assert main(["validate", "--strict", "--scenarios-dir", str(tmp_path)]) == 1  # ...unless strict
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        f"{tmp_path / 'child.yaml'}: override_reasons: no reason for simulation.target_growth_rate "
+        "(0.03 in the base, 0.05 here)"
+    )
+    assert "ok child.yaml: child (2 overrides of its base)" in lines
+
+
+def test_every_change_in_the_seed_scenarios_has_its_reason(capsys):
+    from planwise_assets.client.cli import main
+    from planwise_assets.lib.data_root import REPO_ROOT
+
+    assert main(["validate", "--strict", "--scenarios-dir", str(REPO_ROOT / "scenarios")]) == 0, capsys.readouterr().out
+
+
 def test_match_and_core_eligibility_default_to_the_deferral_eligibility(tmp_path):
     path = tmp_path / "eligibility.yaml"
     path.write_text(

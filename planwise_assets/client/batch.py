@@ -248,13 +248,15 @@ def _live_progress(years_by_scenario: dict[str, int]) -> Iterator[Any]:
             listener.stop()
 
 
-def _compare(scenario_ids: list[str], baseline: str, scenarios_dir: Path, batch_dir: Path) -> tuple[list[str], str]:
+def _compare(
+    scenario_ids: list[str], baseline: str, scenarios_dir: Path, batch_dir: Path, discount_rate: float | None
+) -> tuple[list[str], str]:
     """The comparison workbook, in a worker: (its files, or the error on one line)."""
     from planwise_assets.client.runs import compare
     from planwise_assets.dagster_home.instance import get_instance
 
     try:
-        _, files = compare(get_instance(), scenario_ids, baseline, scenarios_dir, batch_dir)
+        _, files = compare(get_instance(), scenario_ids, baseline, scenarios_dir, batch_dir, discount_rate)
     except PlanwiseError as error:
         return [], one_line(str(error))
     return [str(path) for path in files], ""
@@ -268,6 +270,7 @@ def run_batch(
     resume: Path | None = None,
     clean: bool = False,
     baseline_scenario: str = "baseline",
+    discount_rate: float | None = None,
 ) -> tuple[Path, list[ScenarioOutcome]]:
     """Run each scenario (a failure is recorded and the others go on), then the comparison.
 
@@ -333,7 +336,9 @@ def run_batch(
             comparable = [c.scenario_id for c in succeeded if warehouse_path(c.scenario_id).exists()]
             if len(comparable) > 1 and baseline_scenario in comparable:
                 try:
-                    comparison = pool.submit(_compare, comparable, baseline_scenario, scenarios_dir, batch_dir)
+                    comparison = pool.submit(
+                        _compare, comparable, baseline_scenario, scenarios_dir, batch_dir, discount_rate
+                    )
                     summary.comparison, summary.comparison_error = comparison.result()
                 except BrokenProcessPool:
                     summary.comparison_error = "comparison: a worker process of the batch was killed"

@@ -31,12 +31,16 @@ def _generate_census(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    """One line per problem, naming the file and the dotted key; exit 1 if there is any."""
-    from planwise_assets.lib.scenario_files import validate_folder
+    """One line per problem, naming the file and the dotted key; exit 1 if there is any.
+
+    With --strict, a change from the base scenario without a reason is a problem too."""
+    from planwise_assets.lib.scenario_files import overrides_without_reason, validate_folder
 
     paths = [path.resolve() for path in args.paths] or None
     folder = args.scenarios_dir.resolve()
     valid, problems = validate_folder(folder, paths)
+    if args.strict:
+        problems += [line for _, loaded in sorted(valid.items()) for line in overrides_without_reason(loaded)]
     for problem in problems:
         print(problem)
     for scenario_id, loaded in sorted(valid.items()):
@@ -73,6 +77,7 @@ def _batch(args: argparse.Namespace) -> int:
         resume=args.resume,
         clean=args.clean,
         baseline_scenario=args.baseline,
+        discount_rate=args.discount_rate,
     )
     failed = [o.scenario_id for o in outcomes if o.status != "succeeded"]
     print(f"results in {batch_dir}")
@@ -173,12 +178,21 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--resume", type=Path, help="a batch folder: rerun only what failed or is missing there")
     batch.add_argument("--clean", action="store_true", help="delete scenario databases after their exports")
     batch.add_argument("--baseline", default="baseline", help="the scenario the comparison is made against")
+    batch.add_argument(
+        "--discount-rate",
+        type=float,
+        default=None,
+        help="the yearly rate the comparison's Headline discounts net employer cost at, e.g. 0.04 (default 4%%)",
+    )
     batch.set_defaults(handler=_batch)
 
     validate = commands.add_parser(
         "validate", parents=[folder], help="check scenario files (exit 0 if all are valid, else 1)"
     )
     validate.add_argument("paths", nargs="*", type=Path, help="files to check (default: every file in the folder)")
+    validate.add_argument(
+        "--strict", action="store_true", help="also report changes from the base scenario without a reason"
+    )
     validate.set_defaults(handler=_validate)
 
     status = commands.add_parser(

@@ -159,17 +159,24 @@ def export_scenario(
 
 
 def compare(
-    instance: DagsterInstance, scenario_ids: list[str], baseline: str, scenarios_dir: Path, exports_dir: Path
+    instance: DagsterInstance,
+    scenario_ids: list[str],
+    baseline: str,
+    scenarios_dir: Path,
+    exports_dir: Path,
+    discount_rate: float | None = None,
 ) -> tuple[str, list[Path]]:
-    """Materialize the comparison of `scenario_ids` against `baseline` into `exports_dir`."""
+    """Materialize the comparison of `scenario_ids` against `baseline` into `exports_dir` (with the
+    asset's default discount rate unless one is given)."""
+    config: dict[str, object] = {"baseline_scenario": baseline, "scenarios": scenario_ids}
+    if discount_rate is not None:
+        config["discount_rate"] = discount_rate
     result = _execute(
         instance,
         compare_scenarios.name,
         scenarios_dir,
         exports_dir,
-        run_config={
-            "ops": {"comparison_report": {"config": {"baseline_scenario": baseline, "scenarios": scenario_ids}}}
-        },
+        run_config={"ops": {"comparison_report": {"config": config}}},
     )
     if not result.success:
         raise PlanwiseError(f"comparison: {step_failure_message(result.all_events)}")

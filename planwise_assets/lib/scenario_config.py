@@ -4,6 +4,9 @@ A scenario id becomes a DuckDB file name, a Dagster partition key and a dbt vari
 it is validated once, here, before anything is created for it. The sections follow the
 seed format (`scenario`, `simulation`, `enrollment`, `employer_match`); reading files,
 inheritance (`base_config`) and the override register are in scenario_files.py.
+
+Every decimal parameter is a share of 1 (0.06 is 6%): a rate, a probability, a budget, a tier's
+bounds; the outputs show each as a percentage.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,6 +212,18 @@ def flatten(document: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: document}
 
 
+def unflatten(leaves: dict[str, Any]) -> dict[str, Any]:
+    """The nested mapping back from its leaves by dotted path (flatten's inverse)."""
+    document: dict[str, Any] = {}
+    for path, value in leaves.items():
+        *parents, leaf = path.split(".")
+        node = document
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return document
+
+
 @dataclass
 class _Resolved:
     document: dict[str, Any]
@@ -286,6 +299,28 @@ def _field_hint(error: dict[str, Any]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def reason_for(path: str, reasons: dict[str, Any]) -> str:
+    """The reason given for a changed leaf: under its own dotted path, or under the nearest section
+    holding it (`employer_match: why` covers every change inside employer_match)."""
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        reason = reasons.get(".".join(parts[:end]))
+        if reason:
+            return str(reason)
+    return ""
+
+
+def overrides_without_reason(loaded: LoadedScenario) -> list[str]:
+    """One line per change from the base that has no reason, naming the file and the key
+    (`planwise validate --strict` reports them)."""
+    return [
+        f"{loaded.path}: override_reasons: no reason for {o.path} "
+        f"({json.dumps(o.base_value)} in the base, {json.dumps(o.scenario_value)} here)"
+        for o in loaded.overrides
+        if not o.reason
+    ]
+
+
 def _validation_problems(path: Path, error: ValidationError) -> str:
     """One line per problem (at most MAX_PROBLEMS_PER_FILE), each naming the file and the dotted key."""
     issues = error.errors()
@@ -331,7 +366,7 @@ def load_scenario_file(path: Path, scenarios_root: Path | None = None) -> Loaded
                     path=key,
                     base_value=base_leaves.get(key),
                     scenario_value=value,
-                    reason=inherited.override_reasons.get(key, ""),
+                    reason=reason_for(key, inherited.override_reasons),
                 )
             )
     return LoadedScenario(

@@ -21,6 +21,7 @@ from dagster import (
 from pydantic import Field
 
 from planwise_assets.defs.exports.comparison import write_comparison_outputs
+from planwise_assets.defs.exports.headline import DEFAULT_DISCOUNT_RATE
 from planwise_assets.defs.exports.resources import ExportsFolder
 from planwise_assets.defs.exports.scenario_workbook import write_scenario_outputs
 from planwise_assets.defs.exports.sources import has_results
@@ -82,6 +83,12 @@ class ComparisonConfig(Config):
     scenarios: list[str] = Field(
         default=[], description="The scenarios to compare (default: every scenario with a materialized workbook)."
     )
+    discount_rate: float = Field(
+        default=DEFAULT_DISCOUNT_RATE,
+        ge=0,
+        le=0.25,
+        description="The yearly rate the Headline discounts each year's net employer cost at (0.04 is 4%).",
+    )
 
 
 @asset(deps=[scenario_workbook], group_name="outputs", kinds={"python", "excel"})
@@ -116,12 +123,19 @@ def comparison_report(
         compared.append(scenario)
     started = time.perf_counter()
     with user_errors_fail_the_run():
-        paths = write_comparison_outputs(compared, exports.folder(), config.baseline_scenario, context.run.run_id)
+        paths = write_comparison_outputs(
+            compared,
+            exports.folder(),
+            config.baseline_scenario,
+            context.run.run_id,
+            discount_rate=config.discount_rate,
+        )
     seconds = time.perf_counter() - started
     return MaterializeResult(
         metadata={
             **_files_metadata(paths, seconds),
             "baseline_scenario": config.baseline_scenario,
             "scenarios": ", ".join(s.scenario_id for s in compared),
+            "discount_rate": config.discount_rate,
         }
     )

@@ -27,14 +27,19 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planwise_assets.defs.exports.formats import (
+    BOOLEAN_TEXT,
     GENERAL,
     HEADER_FILL,
     HEADER_FONT,
+    LEFT,
+    NUMERIC_KINDS,
+    RIGHT,
     column_width,
     display_length,
     kind_of_duckdb_type,
     number_format,
 )
+from planwise_assets.defs.exports.printing import print_xml
 
 # Excel stores dates as days since 1899-12-30 (the 1900 leap-year bug shifts the epoch by one).
 EXCEL_EPOCH = "DATE '1899-12-30'"
@@ -48,20 +53,29 @@ SHEET_HEAD = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    "{properties}"
     '<dimension ref="{ref}"/>'
-    '<sheetViews><sheetView workbookViewId="0">'
-    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
-    "</sheetView></sheetViews>"
+    '<sheetViews><sheetView workbookViewId="0">{panes}</sheetView></sheetViews>'
     '<sheetFormatPr defaultRowHeight="15"/>'
     "<cols>{cols}</cols>"
     "<sheetData>"
 )
-SHEET_TAIL = (
-    '</sheetData><autoFilter ref="{ref}"/>'
-    '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
-    "</worksheet>"
-)
+SHEET_TAIL = '</sheetData><autoFilter ref="{ref}"/>{printing}</worksheet>'
+
+
+def _panes(frozen_columns: int) -> str:
+    """The header row frozen, and the first `frozen_columns` columns (those that name a row)."""
+    if not frozen_columns:
+        return (
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+        )
+    corner = f"{get_column_letter(frozen_columns + 1)}2"
+    return (
+        f'<pane xSplit="{frozen_columns}" ySplit="1" topLeftCell="{corner}" activePane="bottomRight" state="frozen"/>'
+        '<selection pane="topRight"/><selection pane="bottomLeft"/>'
+        f'<selection pane="bottomRight" activeCell="{corner}" sqref="{corner}"/>'
+    )
 
 
 @dataclass(frozen=True)
@@ -78,11 +92,14 @@ class Slice:
 class BulkSheet:
     """One sheet: its slices' rows one after the other. `source` holds all the sheet's rows (for
     their columns and widths). Each slice is sorted and rendered on its own, so that the memory
-    a sheet needs is that of its largest slice."""
+    a sheet needs is that of its largest slice. `headers` label the columns (default: their
+    names); the first `frozen_columns` stay in view when scrolling right."""
 
     title: str
     source: str
     slices: tuple[Slice, ...]
+    headers: tuple[str, ...] = ()
+    frozen_columns: int = 0
 
 
 @dataclass
@@ -94,13 +111,17 @@ class PendingSheet:
     columns: list[str]
     kinds: list[str]
     style_ids: list[int]
-    header_style_id: int
+    header_style_ids: list[int]
     widths: list[float]
     slice_rows: list[int]
 
     @property
     def rows(self) -> int:
         return sum(self.slice_rows)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.sheet.headers) or self.columns
 
     @property
     def ref(self) -> str:
@@ -111,12 +132,15 @@ def _quoted(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-def _style_id(ws: Worksheet, fmt: str | None = None, header: bool = False) -> int:
-    """Register a cell style in the workbook without creating a cell, and return its index."""
+def _style_id(ws: Worksheet, fmt: str | None = None, header_kind: str | None = None) -> int:
+    """Register a cell style in the workbook without creating a cell, and return its index.
+
+    A header's style (header_kind given) is aligned as its column's values are."""
     cell = Cell(ws)
-    if header:
+    if header_kind is not None:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
+        cell.alignment = RIGHT if header_kind in NUMERIC_KINDS else LEFT
     if fmt is not None and fmt != GENERAL:
         cell.number_format = fmt
     return cell.style_id
@@ -142,13 +166,13 @@ def add_bulk_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, sheet: BulkShee
             extremes.append(f"max(length({q}::varchar)), null")
     measured = con.execute(f"select {', '.join(extremes)} from ({sheet.source})").fetchall()[0] if columns else ()
     widths = []
-    for index, (column, fmt) in enumerate(zip(columns, formats, strict=True)):
+    for index, (header, fmt) in enumerate(zip(sheet.headers or columns, formats, strict=True)):
         low, high = measured[2 * index], measured[2 * index + 1]
         if kinds[index] in {"integer", "decimal"}:
             longest = max(display_length(low, fmt), display_length(high, fmt))
         else:
             longest = display_length(0, fmt) if fmt != GENERAL else int(low or 0)
-        widths.append(column_width(max(len(column), longest)))
+        widths.append(column_width(max(len(header), longest)))
     ws = wb.create_sheet(sheet.title)
     # the _FilterDatabase name openpyxl writes into the workbook for this sheet
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows + 1}"
@@ -158,7 +182,7 @@ def add_bulk_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, sheet: BulkShee
         columns=columns,
         kinds=kinds,
         style_ids=[_style_id(ws, fmt) for fmt in formats],
-        header_style_id=_style_id(ws, header=True),
+        header_style_ids=[_style_id(ws, header_kind=kind) for kind in kinds],
         widths=widths,
         slice_rows=slice_rows,
     )
@@ -181,7 +205,9 @@ def _cell_sql(column: str, kind: str, style_id: int) -> str:
     elif kind == "timestamp":
         cell = f"'<c{style}><v>' || (epoch({q}) / 86400 + 25569) || '</v></c>'"
     elif kind == "boolean":
-        cell = f"'<c t=\"b\"><v>' || {q}::integer || '</v></c>'"
+        # as text, as on every other sheet: LibreOffice shows an unstyled boolean cell as 1 or 0
+        yes, no = BOOLEAN_TEXT[True], BOOLEAN_TEXT[False]
+        cell = f"'<c t=\"inlineStr\"><is><t>' || case when {q} then '{yes}' else '{no}' end || '</t></is></c>'"
     else:
         text = f"left(regexp_replace({q}::varchar, '{XML_FORBIDDEN}', '', 'g'), {EXCEL_MAX_TEXT})"
         escaped = f"replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
@@ -210,10 +236,9 @@ def _rows_sql(pending: PendingSheet, part: Slice, rows: int) -> str:
 
 
 def _header_xml(pending: PendingSheet) -> str:
-    style = pending.header_style_id
     cells = "".join(
-        f'<c r="{get_column_letter(i)}1" s="{style}" t="inlineStr"><is><t>{escape(column)}</t></is></c>'
-        for i, column in enumerate(pending.columns, 1)
+        f'<c r="{get_column_letter(i)}1" s="{style}" t="inlineStr"><is><t>{escape(label)}</t></is></c>'
+        for i, (label, style) in enumerate(zip(pending.labels, pending.header_style_ids, strict=True), 1)
     )
     return f'<row r="1">{cells}</row>'
 
@@ -286,12 +311,14 @@ def write_bulk_sheets(
             for i, w in enumerate(sheet.widths, 1)
         )
         large = sheet.rows * max(len(sheet.columns), 1) * 64 > ZIP64_ABOVE_BYTES
+        properties, printing = print_xml(sheet.worksheet)
+        panes = _panes(sheet.sheet.frozen_columns)
         with archive.open(name, "w", force_zip64=large) as stream:
-            stream.write(SHEET_HEAD.format(ref=sheet.ref, cols=cols).encode())
+            stream.write(SHEET_HEAD.format(properties=properties, ref=sheet.ref, panes=panes, cols=cols).encode())
             stream.write(_header_xml(sheet).encode())
             for rows_xml in _read_ahead(_sheet_rows(con.cursor(), sheet)):
                 stream.write(rows_xml)
-            stream.write(SHEET_TAIL.format(ref=sheet.ref).encode())
+            stream.write(SHEET_TAIL.format(ref=sheet.ref, printing=printing).encode())
 
 
 def add_openpyxl_parts(archive: zipfile.ZipFile, wb: Workbook, pending: list[PendingSheet]) -> None:

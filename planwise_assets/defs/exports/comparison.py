@@ -1,8 +1,10 @@
 """Scenarios side by side: `comparison_report.xlsx` plus `comparison_summary.csv` and `comparison_metadata.json`.
 
-Every numeric column of fct_yearly_summary is a metric. Differences are always against the
-baseline scenario and coloured by whether the change is good for the plan: the direction is
-declared per metric below (docs/outputs.md lists it); metrics without one stay uncoloured.
+Every numeric column of fct_yearly_summary is a metric, shown under the label its dbt
+description gives it. Differences are always against the baseline scenario: money and counts
+in their unit and in percent, rates in percentage points. They are coloured by whether the
+change is good for the plan: the direction is declared per metric below (docs/outputs.md lists
+it); metrics without one stay uncoloured, and so does an empty cell.
 """
 
 from __future__ import annotations
@@ -15,33 +17,65 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.chart import LineChart, Reference, Series
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planwise_assets.defs.exports.assumptions import Assumption, read_assumptions
+from planwise_assets.defs.exports.charts import ChartedMetric, write_charts
+from planwise_assets.defs.exports.dictionary import ColumnDoc, DataDictionary, data_dictionary
 from planwise_assets.defs.exports.formats import (
     GENERAL,
+    LEFT,
     PERCENT,
+    POINTS,
+    RATE_UNIT,
+    SENTENCE_WIDTH,
     Table,
-    fit_columns,
     font,
-    number_format,
+    parameter_format,
     signed,
+    summary_format,
+    unit,
+    wrap_columns,
+    write_cells_formatted,
     write_key_values,
+    write_notes,
     write_table,
 )
+from planwise_assets.defs.exports.headline import (
+    DEFAULT_DISCOUNT_RATE,
+    NET_COST,
+    HeadlineFigure,
+    headline_figures,
+    headline_notes,
+)
+from planwise_assets.defs.exports.printing import Footer, batch_name, print_setup
 from planwise_assets.defs.exports.provenance import code_version, created_at
-from planwise_assets.defs.exports.sources import ExportError, read_warehouse, resolved_parameters, yearly_summary
+from planwise_assets.defs.exports.sources import (
+    ExportError,
+    override_register,
+    read_warehouse,
+    resolved_parameters,
+    yearly_summary,
+)
 from planwise_assets.lib.files import atomic_file, write_json
 from planwise_assets.lib.scenario_config import ScenarioConfig
 
+SUMMARY = "fct_yearly_summary"
 # Better for participants' retirement savings: more of them saving, and saving more.
 HIGHER_IS_BETTER = frozenset(
     {"participation_rate", "avg_deferral_rate", "employee_contribution_amount", "enrolled_actives"}
 )
 # Worse for the plan sponsor: what the employer pays, and employees leaving the plan.
 LOWER_IS_BETTER = frozenset(
-    {"total_employer_cost_amount", "employer_cost_rate", "employer_match_amount", "employer_core_amount", "opt_outs"}
+    {
+        "total_employer_cost_amount",
+        "employer_cost_rate",
+        "employer_match_amount",
+        "employer_core_amount",
+        NET_COST,
+        "opt_outs",
+    }
 )
 # Everything else (headcount, hires, terminations, payroll, pay, ...) follows the workforce
 # assumptions rather than the plan design: a difference is neither good nor bad.
@@ -58,8 +92,11 @@ BETTER_FONT = font(color="006100")
 WORSE_FILL = PatternFill("solid", fgColor="FFC7CE")
 WORSE_FONT = font(color="9C0006")
 CHANGED_FILL = PatternFill("solid", fgColor="FFF2CC")
-CHART_ROWS = 16  # a chart is about 15 rows high; the next starts below it
+SCENARIO_SENTENCE_WIDTH = 45  # characters: each scenario's sentence wraps within its column
+TOPIC_WIDTH = 30
 NOT_A_PARAMETER = "scenario.name"  # the scenario id is the column header already
+POINTS_PER_RATE = 100  # a rate's difference is shown in percentage points
+BY_YEAR_LEADING = ["Metric", "Year"]  # Metrics_By_Year's first columns; the charts take the years from the second
 
 
 def better_when(metric: str) -> str:
@@ -76,6 +113,7 @@ class ScenarioResults:
     config: ScenarioConfig
     summary: Table
     parameters: dict[str, Any]
+    assumptions: list[Assumption]
 
     @property
     def scenario_id(self) -> str:
@@ -93,7 +131,10 @@ class ScenarioResults:
 
 def _read_results(config: ScenarioConfig) -> ScenarioResults:
     with read_warehouse(config.scenario_id) as con:
-        return ScenarioResults(config, yearly_summary(con), resolved_parameters(con, config))
+        parameters = resolved_parameters(con, config)
+        overrides = override_register(con)
+        assumptions = read_assumptions(con, parameters, overrides.rows if overrides else [])
+        return ScenarioResults(config, yearly_summary(con), parameters, assumptions)
 
 
 def _metrics(results: list[ScenarioResults]) -> list[tuple[str, str]]:
@@ -109,141 +150,183 @@ def _metrics(results: list[ScenarioResults]) -> list[tuple[str, str]]:
 
 def _difference(value: Any, base: Any) -> tuple[Any, float | None]:
     """Absolute and relative difference against the baseline (relative is empty when the baseline is 0)."""
-    if value is None or base is None:
+    if value is None or base is None or isinstance(value, bool) or isinstance(base, bool):
         return None, None
     difference = value - base
     return difference, (float(difference) / float(base) if base else None)
 
 
 def _highlight(cells: Sequence[Any], metric: str, difference: Any) -> None:
+    """Green when the difference moves the metric the better way, red when the worse; never an empty cell."""
     direction = better_when(metric)
     if direction == "neutral" or not difference:
         return
     better = (difference > 0) == (direction == "higher")
     for cell in cells:
+        if cell.value is None:
+            continue
         cell.fill = BETTER_FILL if better else WORSE_FILL
         cell.font = BETTER_FONT if better else WORSE_FONT
 
 
-def _comparison_headers(baseline: str, others: list[str]) -> list[str]:
-    return [*[f"{s} - {baseline}" for s in others], *[f"{s} vs {baseline} %" for s in others]]
+@dataclass(frozen=True)
+class MetricRow:
+    """A row of a comparison sheet: its leading cells, the metric it shows and one value per scenario."""
+
+    lead: tuple[Any, ...]
+    metric: str
+    kind: str
+    values: list[Any]
+
+
+def value_column(leading: int, scenario: int) -> int:
+    """The column of a scenario's values on a comparison sheet (1-based): after the `leading` columns come
+    the baseline's values, then for each other scenario its values, its difference and its difference in %."""
+    return leading + 1 if scenario == 0 else leading + 2 + 3 * (scenario - 1)
 
 
 def _write_metric_rows(
-    ws: Worksheet,
-    leading: list[str],
-    rows: list[tuple[list[Any], str, str, list[Any]]],
-    baseline: str,
-    others: list[str],
+    ws: Worksheet, leading: list[str], rows: list[MetricRow], ids: list[str], frozen_columns: int
 ) -> None:
-    """Rows of (leading values, metric, kind, one value per scenario, baseline first) with their differences.
+    """Rows with the baseline's value, then for each other scenario its value, its difference with the
+    baseline and, for money and counts, that difference in percent.
 
-    Values and differences take the metric's format, relative differences a percentage; a
-    difference is green when better and red when worse for the metric's direction.
+    A rate's difference is in percentage points (the cell holds 100 x the difference). Values
+    take their metric's format, money without cents at its scale; a difference is green when
+    better and red when worse for the metric's direction.
     """
-    scenario_columns = [baseline, *others]
-    header = [*leading, *scenario_columns, *_comparison_headers(baseline, others)]
-    table_rows = []
-    for lead, _metric, _kind, values in rows:
-        pairs = [_difference(value, values[0]) for value in values[1:]]
-        table_rows.append((*lead, *values, *[a for a, _ in pairs], *[r for _, r in pairs]))
-    write_table(ws, Table(header, ["text"] * len(header), table_rows), formats=[GENERAL] * len(header))
-    first_value = len(leading) + 1
-    first_relative = first_value + len(scenario_columns) + len(others)
-    first_absolute = first_value + len(scenario_columns)
-    for row_index, (_lead, metric, kind, _values) in enumerate(rows, 2):
-        fmt = number_format(metric, kind)
-        for column in range(first_value, first_absolute):
-            ws.cell(row=row_index, column=column).number_format = fmt
-        for column in range(first_absolute, first_relative):
-            ws.cell(row=row_index, column=column).number_format = signed(fmt)
-        for column in range(first_relative, len(header) + 1):
-            ws.cell(row=row_index, column=column).number_format = signed(PERCENT)
-        for offset in range(len(others)):
-            absolute = ws.cell(row=row_index, column=first_absolute + offset)
-            relative = ws.cell(row=row_index, column=first_relative + offset)
-            _highlight([absolute, relative], metric, absolute.value)
-    fit_columns(ws)
+    baseline, others = ids[0], ids[1:]
+    header = [*leading, baseline]
+    for other in others:
+        header += [other, f"vs {baseline}", f"vs {baseline}, %"]  # beside the scenario they belong to
+    table_rows, formats = [], []
+    for row in rows:
+        is_rate = unit(row.metric) == RATE_UNIT
+        value_format = summary_format(row.metric, row.kind, row.values)
+        pairs = [_difference(value, row.values[0]) for value in row.values[1:]]
+        absolute = [None if a is None else a * POINTS_PER_RATE if is_rate else a for a, _ in pairs]
+        difference_format = POINTS if is_rate else summary_format(row.metric, row.kind, absolute)
+        cells, row_formats = [*row.lead, row.values[0]], [*[GENERAL] * len(row.lead), value_format]
+        for value, difference, (_, relative) in zip(row.values[1:], absolute, pairs, strict=True):
+            cells += [value, difference, None if is_rate else relative]
+            row_formats += [value_format, signed(difference_format), signed(PERCENT)]
+        table_rows.append(tuple(cells))
+        formats.append(row_formats)
+    kinds = [*["text"] * len(leading), *["decimal"] * (len(header) - len(leading))]
+    write_cells_formatted(
+        ws, Table(header, kinds, table_rows), formats, frozen_columns=frozen_columns, wrap_header=True
+    )
+    for row_index, row in enumerate(rows, 2):
+        for scenario in range(1, len(ids)):
+            difference_column = value_column(len(leading), scenario) + 1
+            cells = [ws.cell(row=row_index, column=difference_column + step) for step in (0, 1)]
+            _highlight(cells, row.metric, cells[0].value)
 
 
-def _write_overview(wb: Workbook, results: list[ScenarioResults], metrics: list[tuple[str, str]], year: int) -> None:
-    rows = [
-        ([metric, better_when(metric), year], metric, kind, [r.value(metric, year) for r in results])
-        for metric, kind in metrics
-    ]
+def _doc(dictionary: DataDictionary, metric: str) -> ColumnDoc:
+    return dictionary.column(SUMMARY, metric)
+
+
+def _write_headline(ws: Worksheet, figures: list[HeadlineFigure], ids: list[str], notes: list[str]) -> None:
+    rows = [MetricRow((figure.label,), figure.metric, figure.kind, figure.values) for figure in figures]
+    _write_metric_rows(ws, ["Measure"], rows, ids, frozen_columns=1)
+    write_notes(ws, len(rows) + 3, notes)
+
+
+def _periods(years: list[int]) -> list[tuple[str, list[int]]]:
+    """The Overview's periods: the first year, the last year, and all of them (for metrics that add up)."""
+    periods = [(str(years[0]), [years[0]])]
+    if len(years) > 1:
+        periods.append((str(years[-1]), [years[-1]]))
+    periods.append((f"{years[0]}–{years[-1]} total", years))
+    return periods
+
+
+def _period_value(result: ScenarioResults, metric: str, years: list[int]) -> Any:
+    values = [result.value(metric, year) for year in years]
+    present = [value for value in values if value is not None]
+    return sum(present) if present else None
+
+
+def _write_overview(
+    wb: Workbook, results: list[ScenarioResults], metrics: list[tuple[str, str]], years: list[int], dictionary
+) -> None:
+    """Each metric in the first and the last year compared, and its total over them where it adds up."""
+    rows = []
+    for metric, kind in metrics:
+        doc = _doc(dictionary, metric)
+        for period, period_years in _periods(years):
+            if len(period_years) > 1 and not doc.sums_over_years:
+                continue
+            values = [_period_value(result, metric, period_years) for result in results]
+            rows.append(MetricRow((doc.label, period, better_when(metric)), metric, kind, values))
     ids = [r.scenario_id for r in results]
-    _write_metric_rows(wb.create_sheet("Overview"), ["metric", "better_when", "simulation_year"], rows, ids[0], ids[1:])
+    _write_metric_rows(wb.create_sheet("Overview"), ["Metric", "Period", "Better when"], rows, ids, frozen_columns=2)
 
 
 def _write_metrics_by_year(
-    wb: Workbook, results: list[ScenarioResults], metrics: list[tuple[str, str]], years: list[int]
-) -> dict[str, tuple[int, int]]:
-    """Every metric by year x scenario, one block of rows per metric; returns each block's first and last row."""
+    wb: Workbook, results: list[ScenarioResults], metrics: list[tuple[str, str]], years: list[int], dictionary
+) -> list[ChartedMetric]:
+    """Every metric by year x scenario, one block of rows per metric; returns where each charted metric's block is."""
     rows = []
-    blocks: dict[str, tuple[int, int]] = {}
+    blocks = []
     for metric, kind in metrics:
         first = len(rows) + 2
-        rows.extend(([metric, y], metric, kind, [r.value(metric, y) for r in results]) for y in years)
-        blocks[metric] = (first, len(rows) + 1)
+        label = _doc(dictionary, metric).label
+        rows.extend(MetricRow((label, year), metric, kind, [r.value(metric, year) for r in results]) for year in years)
+        blocks.append(ChartedMetric(metric, label, kind, first, len(rows) + 1))
     ids = [r.scenario_id for r in results]
-    _write_metric_rows(wb.create_sheet("Metrics_By_Year"), ["metric", "simulation_year"], rows, ids[0], ids[1:])
-    return blocks
+    _write_metric_rows(wb.create_sheet("Metrics_By_Year"), BY_YEAR_LEADING, rows, ids, frozen_columns=2)
+    by_metric = {block.metric: block for block in blocks}
+    return [by_metric[metric] for metric in CHARTED_METRICS if metric in by_metric]
 
 
-def _write_charts(
-    wb: Workbook, metrics: list[tuple[str, str]], blocks: dict[str, tuple[int, int]], scenario_ids: list[str]
-) -> int:
-    """Native line charts of the key metrics, one series per scenario, drawn from Metrics_By_Year."""
-    data = wb["Metrics_By_Year"]
-    ws = wb.create_sheet("Charts")
-    kinds = dict(metrics)
-    charted = [metric for metric in CHARTED_METRICS if metric in blocks]
-    for index, metric in enumerate(charted):
-        first, last = blocks[metric]
-        chart = LineChart()
-        chart.title = metric
-        chart.x_axis.title = "simulation_year"
-        chart.y_axis.title = metric
-        chart.y_axis.number_format = number_format(metric, kinds[metric])
-        # openpyxl 3.1 leaves the axes' delete flag unset, which recent Excel reads as "hidden"
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.width, chart.height = 16, 7.5
-        for offset, scenario_id in enumerate(scenario_ids):
-            values = Reference(data, min_col=3 + offset, min_row=first, max_row=last)
-            series = Series(values, title=scenario_id)
-            series.smooth = False  # yearly values: straight segments, no invented curve between years
-            chart.series.append(series)
-        chart.set_categories(Reference(data, min_col=2, min_row=first, max_row=last))
-        anchor_column = "A" if index % 2 == 0 else "K"
-        ws.add_chart(chart, f"{anchor_column}{1 + (index // 2) * CHART_ROWS}")
-    return len(charted)
+def _write_assumptions(wb: Workbook, results: list[ScenarioResults]) -> None:
+    """The assumptions, in words, that differ between the scenarios: a topic a row, a scenario a column."""
+    by_scenario = []
+    for result in results:
+        seen: dict[str, int] = {}
+        sentences = {}
+        for assumption in result.assumptions:  # a topic may repeat (Not modelled): keep each occurrence
+            seen[assumption.topic] = seen.get(assumption.topic, 0) + 1
+            sentences[(assumption.topic, seen[assumption.topic])] = assumption.text
+        by_scenario.append(sentences)
+    keys = list(dict.fromkeys(key for sentences in by_scenario for key in sentences))
+    differing = [key for key in keys if len({sentences.get(key) for sentences in by_scenario}) > 1]
+    rows = [(topic, *[sentences.get((topic, n), "") for sentences in by_scenario]) for topic, n in differing]
+    ws = wb.create_sheet("Assumptions")
+    header = ["Topic", *[r.scenario_id for r in results]]
+    write_table(ws, Table(header, ["text"] * len(header), rows), frozen_columns=1)
+    wrap_columns(ws, {1: TOPIC_WIDTH, **dict.fromkeys(range(2, len(header) + 1), SCENARIO_SENTENCE_WIDTH)})
 
 
 def _write_parameters(wb: Workbook, results: list[ScenarioResults]) -> list[str]:
-    """The parameters whose values differ between scenarios, side by side; cells unlike the baseline are shaded."""
+    """The parameters whose values differ between scenarios, side by side; a value unlike the baseline's is shaded."""
     resolved = [r.parameters for r in results]
     keys = sorted({key for p in resolved for key in p} - {NOT_A_PARAMETER})
     differing = [key for key in keys if len({repr(p.get(key)) for p in resolved}) > 1]
     ws = wb.create_sheet("Parameters")
     rows = [(key, *[p.get(key) for p in resolved]) for key in differing]
-    header = ["parameter", *[r.scenario_id for r in results]]
+    header = ["Parameter", *[r.scenario_id for r in results]]
     write_table(ws, Table(header, ["text"] * len(header), rows), formats=[GENERAL] * len(header))
     for row_index, key in enumerate(differing, 2):
-        for column, p in enumerate(resolved[1:], 3):
-            if p.get(key) != resolved[0].get(key):
-                ws.cell(row=row_index, column=column).fill = CHANGED_FILL
+        for column, p in enumerate(resolved, 2):
+            cell = ws.cell(row=row_index, column=column)
+            cell.number_format = parameter_format(p.get(key))
+            cell.alignment = LEFT
+            if column > 2 and cell.value is not None and p.get(key) != resolved[0].get(key):
+                cell.fill = CHANGED_FILL
     return differing
 
 
-def _overview_year(results: list[ScenarioResults]) -> int:
+def _common_years(results: list[ScenarioResults]) -> list[int]:
     common = set(results[0].years).intersection(*(r.years for r in results[1:]))
     if not common:
         raise ExportError(
             "the compared scenarios share no simulation year: "
             + ", ".join(f"{r.scenario_id} {r.years[0]}-{r.years[-1]}" for r in results if r.years)
         )
-    return max(common)
+    return sorted(common)
 
 
 def _write_summary_csv(path: Path, results: list[ScenarioResults], metrics: list[tuple[str, str]]) -> None:
@@ -274,14 +357,22 @@ def _write_summary_csv(path: Path, results: list[ScenarioResults], metrics: list
 
 
 def write_comparison_outputs(
-    configs: list[ScenarioConfig], folder: Path, baseline_scenario: str, run_id: str | None
+    configs: list[ScenarioConfig],
+    folder: Path,
+    baseline_scenario: str,
+    run_id: str | None,
+    *,
+    discount_rate: float = DEFAULT_DISCOUNT_RATE,
 ) -> list[Path]:
     """Write `comparison_report.xlsx`, `comparison_summary.csv` and `comparison_metadata.json` into `folder`.
 
-    Reads each scenario's DuckDB file read-only; the baseline must be one of `configs`.
+    Reads each scenario's DuckDB file read-only; the baseline must be one of `configs`. The
+    Headline's present value discounts at `discount_rate` a year. Every sheet prints landscape,
+    one page wide, with a footer naming the scenarios, the batch (`folder`'s name) and the date.
     Returns the paths written.
     """
     started = time.perf_counter()
+    created = created_at()
     ids = [config.scenario_id for config in configs]
     if baseline_scenario not in ids:
         raise ExportError(
@@ -289,27 +380,52 @@ def write_comparison_outputs(
         )
     ordered = sorted(configs, key=lambda config: config.scenario_id != baseline_scenario)
     results = [_read_results(config) for config in ordered]
+    ids = [r.scenario_id for r in results]
+    dictionary = data_dictionary()
     metrics = _metrics(results)
     years = sorted({year for result in results for year in result.years})
-    overview_year = _overview_year(results)
+    compared_years = _common_years(results)
 
     wb = Workbook()
     wb.remove(wb.active)
-    _write_overview(wb, results, metrics, overview_year)
-    blocks = _write_metrics_by_year(wb, results, metrics, years)
-    charts = _write_charts(wb, metrics, blocks, [r.scenario_id for r in results])
+    figures = headline_figures(results, compared_years, dictionary, discount_rate)
+    notes = headline_notes(compared_years, discount_rate, baseline_scenario)
+    notes += [f"{r.scenario_id}: {r.config.scenario.description or 'no description'}" for r in results]
+    _write_headline(wb.create_sheet("Headline"), figures, ids, notes)
+    _write_overview(wb, results, metrics, compared_years, dictionary)
+    charted = _write_metrics_by_year(wb, results, metrics, years, dictionary)
+    columns = [value_column(len(BY_YEAR_LEADING), scenario) for scenario in range(len(results))]
+    charts, chart_notes = write_charts(
+        wb.create_sheet("Charts"), wb["Metrics_By_Year"], columns, charted, results, years
+    )
+    _write_assumptions(wb, results)
     differing = _write_parameters(wb, results)
+    write_table(
+        wb.create_sheet("Definitions"),
+        Table(
+            ["Label", "Column", "Meaning"],
+            ["text"] * 3,
+            [(d.label, d.name, d.meaning) for d in (_doc(dictionary, metric) for metric, _ in metrics)],
+        ),
+        frozen_columns=1,
+    )
+    wrap_columns(wb["Definitions"], {3: SENTENCE_WIDTH})
     metadata = {
         "baseline_scenario": baseline_scenario,
-        "scenarios": ", ".join(r.scenario_id for r in results),
-        "overview_year": overview_year,
+        "scenarios": ", ".join(ids),
+        "overview_years": f"{compared_years[0]}-{compared_years[-1]}",
         "years": f"{years[0]}-{years[-1]}",
+        "discount_rate": discount_rate,
         "code_version": code_version(),
         "dagster_run_id": run_id or "none",
-        "created_at": created_at(),
+        "created_at": created,
         "export_seconds": round(time.perf_counter() - started, 3),
     }
     write_key_values(wb.create_sheet("Metadata"), ("field", "value"), list(metadata.items()))
+    footer = Footer(f"Scenarios {', '.join(ids)} against {baseline_scenario}", batch_name(folder), created)
+    for ws in wb.worksheets:
+        charts_sheet = ws.title == "Charts"  # laid out for the page by write_charts, with its own breaks
+        print_setup(ws, footer, title_rows=0 if charts_sheet else 1, fit_to_width=not charts_sheet)
     workbook_path = folder / "comparison_report.xlsx"
     with atomic_file(workbook_path) as partial:
         wb.save(partial)
@@ -330,7 +446,9 @@ def write_comparison_outputs(
                 for r in results
             ],
             "metrics": {metric: better_when(metric) for metric, _ in metrics},
+            "headline": {figure.label: dict(zip(ids, figure.values, strict=True)) for figure in figures},
             "charts": charts,
+            "not_charted": chart_notes,
             "differing_parameters": differing,
             "files": [workbook_path.name, summary_csv.name],
             "sheets": wb.sheetnames,

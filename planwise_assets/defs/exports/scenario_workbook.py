@@ -1,8 +1,10 @@
-"""One scenario's results for analysts: `<scenario>_results.xlsx` plus its CSV and JSON twins.
+"""One scenario's results for analysts and sponsors: `<scenario>_results.xlsx` plus its CSV and JSON twins.
 
-Sheets: Summary, Workforce_Snapshot (one per year past Excel's row limit), Events_Summary,
-Contributions, Assumptions, Metadata. Column lists come from the tables themselves, so a
-metric added to a mart appears without a change here. docs/outputs.md describes every file.
+Sheets: Summary (metrics as rows, years as columns), Workforce_Snapshot (one per year past
+Excel's row limit), Events_Summary, Contributions, Assumptions (in words), Parameters,
+Definitions, Metadata. Column lists come from the tables themselves, so a metric added to a
+mart appears without a change here, under the label its dbt description gives it.
+docs/outputs.md describes every file.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import time
 import zipfile
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from openpyxl import Workbook
 
+from planwise_assets.defs.exports.assumptions import MISSING_REASON, Assumption, read_assumptions
 from planwise_assets.defs.exports.bulk_sheet import (
     BulkSheet,
     Slice,
@@ -23,9 +27,25 @@ from planwise_assets.defs.exports.bulk_sheet import (
     add_openpyxl_parts,
     write_bulk_sheets,
 )
-from planwise_assets.defs.exports.formats import CURRENCY, Table, number_format, write_key_values, write_table
+from planwise_assets.defs.exports.dictionary import ColumnDoc, DataDictionary, data_dictionary
+from planwise_assets.defs.exports.formats import (
+    CURRENCY,
+    GENERAL,
+    LEFT,
+    SENTENCE_WIDTH,
+    Table,
+    number_format,
+    parameter_format,
+    summary_format,
+    wrap_columns,
+    write_cells_formatted,
+    write_key_values,
+    write_table,
+)
+from planwise_assets.defs.exports.printing import Footer, batch_name, print_setup
 from planwise_assets.defs.exports.provenance import code_version, created_at
 from planwise_assets.defs.exports.sources import (
+    IDENTITY_COLUMNS,
     columns_of,
     override_register,
     query_table,
@@ -45,6 +65,8 @@ PAYROLL_COLUMN = "total_prorated_pay_amount"
 CONTRIBUTION_WORDS = frozenset({"contribution", "match", "core", "cost", "forfeiture"})
 SNAPSHOT_SHEET = "Workforce_Snapshot"
 SNAPSHOT_ORDER = "simulation_year, employee_id"
+SUMMARY, SNAPSHOT, EVENTS = "fct_yearly_summary", "fct_workforce_snapshot", "fct_yearly_events"
+CENT = Decimal("0.01")
 ZIP_LEVEL = 1  # the snapshot dominates the file; level 1 is 3x faster than 6 for 30% more bytes
 
 
@@ -86,11 +108,36 @@ def contribution_columns(summary: Table) -> list[str]:
     ]
 
 
+def years_span(years: list[int]) -> str:
+    return f"{years[0]}–{years[-1]}" if years else "no years"
+
+
+def by_year(summary: Table, columns: list[str], dictionary: DataDictionary) -> tuple[Table, list[list[str]]]:
+    """Metrics as rows and years as columns, with a total over the years for metrics that add up
+    (dbt meta `sums_over_years`); each row in its metric's format, money without cents."""
+    years = summary.column("simulation_year")
+    header = ["Metric", *[str(year) for year in years], f"{years_span(years)} total"]
+    rows, formats = [], []
+    for column in columns:
+        kind = summary.kinds[summary.columns.index(column)]
+        values = summary.column(column)
+        total = None
+        if dictionary.column(SUMMARY, column).sums_over_years and any(v is not None for v in values):
+            total = sum(v for v in values if v is not None)
+        # the years share one scale; the total, often ten times larger, takes its own
+        fmt = summary_format(column, kind, values)
+        rows.append((dictionary.label(SUMMARY, column), *values, total))
+        formats.append([GENERAL, *[fmt] * len(values), summary_format(column, kind, [total])])
+    return Table(header, ["text", *["decimal"] * (len(years) + 1)], rows), formats
+
+
 def _events_summary_sql(con: duckdb.DuckDBPyConnection) -> str:
     """Counts and money totals by year and event type; the pay change where an event has pay before and after."""
     relation = con.sql("select * from fct_yearly_events limit 0")
     money = [column for column in relation.columns if number_format(column, "decimal") == CURRENCY]
     totals = [f'sum("{c}") as "total_{c}"' for c in money]
+    if "new_pay_amount" in money:
+        totals.append("count(new_pay_amount) as new_pay_events")
     if {"previous_pay_amount", "new_pay_amount"} <= set(money):
         totals.append("sum(new_pay_amount - previous_pay_amount) as total_pay_change_amount")
     return f"""
@@ -101,9 +148,56 @@ def _events_summary_sql(con: duckdb.DuckDBPyConnection) -> str:
     """
 
 
-def _snapshot_bulk_sheets(con: duckdb.DuckDBPyConnection, row_limit: int) -> list[BulkSheet]:
+def average_new_pay(total: Decimal | None, events: int) -> Decimal | None:
+    """The average new pay of a year's events of one type (seed 000: of raises), exact and rounded
+    once, half up, to the cent, as the marts round money (dbt/macros/money.sql)."""
+    return (total / events).quantize(CENT, rounding=ROUND_HALF_UP) if total is not None and events else None
+
+
+def events_summary(con: duckdb.DuckDBPyConnection, dictionary: DataDictionary) -> tuple[Table, list[ColumnDoc]]:
+    """The events by year and type with their money totals and the average new pay, and each column's doc."""
+    table = query_table(con, _events_summary_sql(con))
+    if "new_pay_events" in table.columns:
+        totals, events = table.column("total_new_pay_amount"), table.column("new_pay_events")
+        averages = [average_new_pay(total, count) for total, count in zip(totals, events, strict=True)]
+        table = table.inserted("total_new_pay_amount", "average_new_pay_amount", "decimal", averages)
+        table = table.select([column for column in table.columns if column != "new_pay_events"])
+    table = table.without_empty_columns()
+    return table, [_events_column_doc(column, dictionary) for column in table.columns]
+
+
+def _events_column_doc(column: str, dictionary: DataDictionary) -> ColumnDoc:
+    """The events summary's own columns, described from the event log's columns they add up."""
+    if column == "event_count":
+        return ColumnDoc(column, "Events", "The number of events of the type in the year.")
+    if column == "total_pay_change_amount":
+        return ColumnDoc(
+            column, "Total pay change", "New pay minus previous pay, added up over the year's promotions or raises."
+        )
+    for prefix, word in (("total_", "Total"), ("average_", "Average")):
+        if column.startswith(prefix):
+            source = dictionary.column(EVENTS, column.removeprefix(prefix))
+            label = source.label[:1].lower() + source.label[1:]
+            how = "added up over" if word == "Total" else "averaged over (to the cent)"
+            return ColumnDoc(column, f"{word} {label}", f"{source.label} {how} the year's events of the type.")
+    return dictionary.column(EVENTS, column)
+
+
+def _write_events_summary(ws: Any, events: Table, docs: list[ColumnDoc]) -> None:
+    """One row per year and event type, the type in words (new_hire_termination: New hire termination)."""
+    kind_at = events.columns.index("event_type")
+    rows = [(*row[:kind_at], row[kind_at].replace("_", " ").capitalize(), *row[kind_at + 1 :]) for row in events.rows]
+    formats = [summary_format(c, k, events.column(c)) for c, k in zip(events.columns, events.kinds, strict=True)]
+    write_table(ws, Table([d.label for d in docs], events.kinds, rows), formats=formats, frozen_columns=2)
+
+
+def _snapshot_bulk_sheets(
+    con: duckdb.DuckDBPyConnection, row_limit: int, dictionary: DataDictionary
+) -> list[BulkSheet]:
     rows_by_year = dict(con.sql("select simulation_year, count(*) from fct_workforce_snapshot group by all").fetchall())
-    columns = shown_columns(columns_of(con, "fct_workforce_snapshot"))
+    shown = [c for c in columns_of(con, SNAPSHOT) if c not in IDENTITY_COLUMNS]
+    columns = shown_columns(shown)
+    headers = tuple(dictionary.label(SNAPSHOT, column) for column in shown)
 
     def of_year(year: int) -> str:
         return f"select {columns} from fct_workforce_snapshot where simulation_year = {year}"
@@ -116,20 +210,51 @@ def _snapshot_bulk_sheets(con: duckdb.DuckDBPyConnection, row_limit: int) -> lis
         else:
             source = of_year(sheet.year)
             slices = (Slice(source, SNAPSHOT_ORDER, sheet.offset, sheet.rows),)
-        bulk.append(BulkSheet(sheet.title, source, slices))
+        # the year and the employee name a row: they stay in view when scrolling right
+        bulk.append(BulkSheet(sheet.title, source, slices, headers, frozen_columns=2))
     return bulk
 
 
-def _write_assumptions(wb: Workbook, parameters: dict[str, Any], overrides: Table | None) -> None:
-    ws = wb.create_sheet("Assumptions")
-    resolved = list(parameters.items())
-    write_key_values(ws, ("parameter", "value"), resolved)
-    if overrides is not None and overrides.rows:
-        write_table(ws, overrides, start_row=len(resolved) + 3)
+def write_assumptions(ws: Any, assumptions: list[Assumption]) -> None:
+    """Topic and sentence, one a row, the sentences wrapped in a wide column."""
+    write_table(
+        ws, Table(["Topic", "Assumption"], ["text", "text"], [(a.topic, a.text) for a in assumptions]), frozen_columns=1
+    )
+    wrap_columns(ws, {2: SENTENCE_WIDTH})
+
+
+def write_parameters(ws: Any, parameters: dict[str, Any], overrides: Table | None) -> None:
+    """Every resolved parameter by dotted key (shares as percentages), then the changes from the base
+    scenario with their reasons, a missing reason shown as missing."""
+    items = list(parameters.items())
+    write_key_values(ws, ("Parameter", "Value"), items, value_format=lambda _key, value: parameter_format(value))
+    if overrides is None or not overrides.rows:
+        return
+    start = len(items) + 3
+    rows = [(path, base, value, reason or MISSING_REASON) for path, base, value, reason in overrides.rows]
+    write_table(
+        ws, Table(["Changed setting", "Base scenario", "This scenario", "Reason"], ["text"] * 4, rows), start_row=start
+    )
+    for row, (_path, base, value, _reason) in enumerate(rows, start + 1):
+        for column, shown in ((2, base), (3, value)):
+            ws.cell(row=row, column=column).number_format = parameter_format(shown)
+            ws.cell(row=row, column=column).alignment = LEFT
+
+
+def definitions(sections: list[tuple[str, list[ColumnDoc]]]) -> Table:
+    """The data dictionary of a workbook: each label it shows, the column's name in the CSV and the
+    database, and what it means."""
+    rows = [(sheet, doc.label, doc.name, doc.meaning) for sheet, docs in sections for doc in docs]
+    return Table(["Sheet", "Label", "Column", "Meaning"], ["text"] * 4, rows)
 
 
 def scenario_metadata(
-    config: ScenarioConfig, years: list[int], simulation_run_id: str | None, seconds: float, fingerprint: str
+    config: ScenarioConfig,
+    years: list[int],
+    simulation_run_id: str | None,
+    seconds: float,
+    fingerprint: str,
+    created: str,
 ) -> dict[str, Any]:
     """What produced the workbook: the scenario and the years it holds, its census, the code and the run,
     and the fingerprint of the results (lib/fingerprint.py): equal for two runs with equal marts."""
@@ -146,7 +271,7 @@ def scenario_metadata(
         "code_version": code_version(),
         "simulation_run_id": simulation_run_id or "none",
         "results_fingerprint": fingerprint,
-        "created_at": created_at(),
+        "created_at": created,
         "export_seconds": round(seconds, 3),
     }
 
@@ -158,27 +283,50 @@ def write_scenario_outputs(
 
     Reads the scenario's DuckDB file read-only (waiting while a simulation writes it). The
     Metadata sheet's export_seconds covers everything up to the file's last small parts;
-    the JSON twin repeats it. Returns the paths written.
+    the JSON twin repeats it. Every sheet prints landscape, one page wide, with a footer naming
+    the scenario, the batch (the name of `folder`'s parent) and the date. Returns the paths written.
     """
     started = time.perf_counter()
+    created = created_at()
     scenario_id = config.scenario_id
     workbook_path = folder / f"{scenario_id}_results.xlsx"
     summary_csv = folder / f"{scenario_id}_summary.csv"
+    dictionary = data_dictionary()
     with read_warehouse(scenario_id) as con:
         summary = yearly_summary(con).without_empty_columns()
-        contributions = summary.select(["simulation_year", *contribution_columns(summary)])
-        events = query_table(con, _events_summary_sql(con)).without_empty_columns()
+        metrics = [column for column in summary.columns if column != "simulation_year"]
+        events, event_docs = events_summary(con, dictionary)
         overrides = override_register(con)
         parameters = resolved_parameters(con, config)
+        assumptions = read_assumptions(con, parameters, overrides.rows if overrides else [])
 
         wb = Workbook()
         wb.active.title = "Summary"
-        write_table(wb.active, summary)
-        pending = [add_bulk_sheet(wb, con, sheet) for sheet in _snapshot_bulk_sheets(con, row_limit)]
-        write_table(wb.create_sheet("Events_Summary"), events)
-        write_table(wb.create_sheet("Contributions"), contributions)
-        _write_assumptions(wb, parameters, overrides)
+        write_cells_formatted(wb.active, *by_year(summary, metrics, dictionary))
+        pending = [add_bulk_sheet(wb, con, sheet) for sheet in _snapshot_bulk_sheets(con, row_limit, dictionary)]
+        _write_events_summary(wb.create_sheet("Events_Summary"), events, event_docs)
+        write_cells_formatted(
+            wb.create_sheet("Contributions"), *by_year(summary, contribution_columns(summary), dictionary)
+        )
+        write_assumptions(wb.create_sheet("Assumptions"), assumptions)
+        write_parameters(wb.create_sheet("Parameters"), parameters, overrides)
+        snapshot_columns = [c for c in columns_of(con, SNAPSHOT) if c not in IDENTITY_COLUMNS]
+        write_table(
+            wb.create_sheet("Definitions"),
+            definitions(
+                [
+                    ("Summary", dictionary.columns(SUMMARY, metrics)),
+                    (SNAPSHOT_SHEET, dictionary.columns(SNAPSHOT, snapshot_columns)),
+                    ("Events_Summary", event_docs),
+                ]
+            ),
+            frozen_columns=2,
+        )
+        wrap_columns(wb["Definitions"], {4: SENTENCE_WIDTH})
         metadata_sheet = wb.create_sheet("Metadata")
+        footer = Footer(f"Scenario {scenario_id}", batch_name(folder.parent), created)
+        for ws in wb.worksheets:
+            print_setup(ws, footer)
         with (
             atomic_file(workbook_path) as partial,
             zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive,
@@ -186,7 +334,7 @@ def write_scenario_outputs(
             write_bulk_sheets(archive, wb, con, pending)
             years = summary.column("simulation_year")
             metadata = scenario_metadata(
-                config, years, simulation_run_id, time.perf_counter() - started, results_fingerprint(con)
+                config, years, simulation_run_id, time.perf_counter() - started, results_fingerprint(con), created
             )
             write_key_values(metadata_sheet, ("field", "value"), list(metadata.items()))
             add_openpyxl_parts(archive, wb, pending)

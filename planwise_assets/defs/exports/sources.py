@@ -14,7 +14,7 @@ from planwise_assets.defs.simulation.runner import COMPLETED_YEARS, completed_ye
 from planwise_assets.lib.data_root import scenario_write_lock, warehouse_path
 from planwise_assets.lib.errors import PlanwiseError
 from planwise_assets.lib.scenario_config import ScenarioConfig
-from planwise_assets.lib.scenario_files import flatten
+from planwise_assets.lib.scenario_files import flatten, unflatten
 
 OVERRIDE_COLUMNS = ("path", "base_value", "scenario_value", "reason")
 # Constant within a scenario's file and named in every output's metadata; repeating them on
@@ -106,6 +106,11 @@ def resolved_parameters(con: duckdb.DuckDBPyConnection, config: ScenarioConfig) 
         stored = con.sql("select path, value from scenario_parameters").fetchall()
         return {path: _decoded(value) for path, value in stored}
     return flatten(config.model_dump(mode="json"))
+
+
+def configuration_used(parameters: dict[str, Any]) -> ScenarioConfig:
+    """The configuration the results were simulated with, rebuilt from their resolved parameters."""
+    return ScenarioConfig.model_validate(unflatten(parameters))
 
 
 def _decoded(value: Any) -> Any:
