@@ -119,6 +119,7 @@ FAMILIES = {
     "match_eligibility": ({"employer_match": {"eligibility": {"waiting_period_days": 730}}}, "employer_match_amount"),
     "employer_core": ({"employer_core": {"enabled": True}}, "employer_core_amount"),
     "vesting": ({"vesting": {"schedule": "immediate"}}, "forfeiture_amount"),
+    "balances": ({"balances": {"investment_return_rate": 0.05, "leaver_distribution_rate": 0.5}}, "plan_balance_amount"),
     # the projected 2027 limit itself (a small census may have nobody at the limit)
     "irs_limits": ({"irs_limits": {"projection_rate": 0.0}}, "int_irs_limits.elective_deferral_limit"),
 }

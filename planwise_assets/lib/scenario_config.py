@@ -242,6 +242,18 @@ class VestingSection(_Section):
     years: int = Field(default=5, ge=1, le=6)
 
 
+class BalancesSection(_Section):
+    """How account balances roll forward (docs/dc_plan.md, rule 10)."""
+
+    # the year's investment return, credited on 31 December: the balance at the start of the
+    # year earns all of it, the year's deferrals half of it (made through the year), employer
+    # money allocated at year end none; a negative rate is a loss
+    investment_return_rate: float = Field(default=0.0, ge=-0.5, le=0.5)
+    # share of the year's leavers who take their vested balance out when they leave (a seeded
+    # draw per leaver); the others keep it in the plan, where it goes on earning the return
+    leaver_distribution_rate: float = Field(default=0.0, ge=0, le=1)
+
+
 class IrsLimitsSection(_Section):
     # growth assumed for limits after the last published year, before statutory rounding
     projection_rate: float = Field(default=0.025, ge=0, le=0.1)
@@ -261,6 +273,7 @@ class ScenarioConfig(_Section):
     employer_match: EmployerMatchSection = EmployerMatchSection()
     employer_core: EmployerCoreSection = EmployerCoreSection()
     vesting: VestingSection = VestingSection()
+    balances: BalancesSection = BalancesSection()
     irs_limits: IrsLimitsSection = IrsLimitsSection()
 
     @property

@@ -1,7 +1,7 @@
 -- The immutable event log of one scenario-year: workforce events (hire, termination,
 -- new_hire_termination, promotion, raise) and plan events (eligibility, enrollment,
 -- opt_out, deferral_escalation, employer_match, employer_core, vesting_change,
--- forfeiture). Re-running a year replaces exactly that year's rows. event_id is
+-- forfeiture, distribution). Re-running a year replaces exactly that year's rows. event_id is
 -- deterministic (scenario, year, employee, event type); event_sequence orders an
 -- employee's events within the year.
 with
@@ -124,6 +124,16 @@ forfeitures as (
     where forfeiture_amount > 0
 ),
 
+-- a leaver who takes their balance out, on their last day
+distributions as (
+    select
+        accounts.employee_id, 'distribution', 12, employment.last_day_worked,
+        null, null, null, null, null, null, accounts.distribution_amount, null
+    from {{ ref('int_account_balances') }} as accounts
+    inner join employment on employment.employee_id = accounts.employee_id
+    where accounts.simulation_year = {{ var('simulation_year') }} and accounts.distribution_amount > 0
+),
+
 all_events as (
     select * from hires
     union all select * from eligibility
@@ -137,6 +147,7 @@ all_events as (
     union all select * from experienced_terminations
     union all select * from new_hire_terminations
     union all select * from forfeitures
+    union all select * from distributions
 ),
 
 banded as (

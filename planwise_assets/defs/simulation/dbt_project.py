@@ -105,6 +105,8 @@ def _plan_vars(config: ScenarioConfig) -> dict[str, Any]:
         "core_includes_new_hires": core.eligibility.include_new_hires,
         "vesting_schedule": config.vesting.schedule,
         "vesting_years": config.vesting.years,
+        "investment_return_rate": config.balances.investment_return_rate,
+        "leaver_distribution_rate": config.balances.leaver_distribution_rate,
         "irs_projection_rate": config.irs_limits.projection_rate,
     }
 
