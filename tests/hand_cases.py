@@ -48,3 +48,33 @@ def snapshot_of(scenario_id: str, columns: str, year: int = 2025) -> dict[str, t
         scenario_id, f"select employee_id, {columns} from fct_workforce_snapshot where simulation_year = ?", [year]
     )
     return {row[0]: row[1:] for row in rows}
+
+
+def failing_checks_after(scenario_id: str, scenarios_dir: Path, year: int, statements: list[str]) -> set[str]:
+    """The dbt tests that fail once `statements` have tampered with the scenario's simulated tables.
+
+    The tables are put back afterwards, so that the other tests of a module see them as simulated.
+    """
+    import shutil
+
+    import duckdb
+
+    from planwise_assets.defs.scenarios.resources import ScenarioFolder
+    from planwise_assets.defs.simulation.dbt_project import dbt_vars, parsed_manifest
+    from planwise_assets.defs.simulation.runner import _InProcessDbt, _outcomes, release_warehouse
+    from planwise_assets.lib.data_root import warehouse_path
+
+    config = ScenarioFolder(path=str(scenarios_dir)).load(scenario_id)
+    path = warehouse_path(scenario_id)
+    shutil.copy(path, path.with_name("scratch.duckdb"))
+    with duckdb.connect(str(path)) as con:
+        for statement in statements:
+            con.execute(statement)
+    try:
+        results, _ = _InProcessDbt(parsed_manifest()).invoke(
+            "test", dbt_vars(config, year), f"tampered {scenario_id}", select="resource_type:model"
+        )
+    finally:
+        release_warehouse()
+        shutil.move(path.with_name("scratch.duckdb"), path)
+    return {outcome.name for outcome in _outcomes(results) if not outcome.passed}

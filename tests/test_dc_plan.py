@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import query
-from tests.hand_cases import census_csv, simulate, snapshot_of
+from tests.hand_cases import census_csv, failing_checks_after, simulate, snapshot_of
 
 
 @pytest.fixture(scope="module")
@@ -193,38 +193,21 @@ def test_all_eligible_enrolls_every_non_participant_at_the_default_rate_or_opt_o
 
 def test_plan_checks_fail_on_tampered_data(limits_scenario, scenarios_dir):
     """Each DC-plan check can fail: break the data the way each one guards against."""
-    import shutil
-
-    import duckdb
-
-    from planwise_assets.defs.scenarios.resources import ScenarioFolder
-    from planwise_assets.defs.simulation.dbt_project import dbt_vars, parsed_manifest
-    from planwise_assets.defs.simulation.runner import _InProcessDbt, _outcomes, release_warehouse
-    from planwise_assets.lib.data_root import warehouse_path
-
-    config = ScenarioFolder(path=str(scenarios_dir)).load(limits_scenario)
-    shutil.copy(warehouse_path(limits_scenario), warehouse_path(limits_scenario).with_name("scratch.duckdb"))
-    with duckdb.connect(str(warehouse_path(limits_scenario))) as con:
-        con.execute("update fct_workforce_snapshot set employee_contribution_amount = 40000 where employee_id = 'A55'")
-        con.execute("update fct_workforce_snapshot set match_compensation_amount = 400000 where employee_id = 'B62'")
-        con.execute(
+    failed = failing_checks_after(
+        limits_scenario,
+        scenarios_dir,
+        2025,
+        [
+            "update fct_workforce_snapshot set employee_contribution_amount = 40000 where employee_id = 'A55'",
+            "update fct_workforce_snapshot set match_compensation_amount = 400000 where employee_id = 'B62'",
             "update fct_workforce_snapshot set vested_balance_amount = employer_money_amount + 1 "
-            "where employee_id = 'C40'"
-        )
-        con.execute("update fct_workforce_snapshot set is_enrolled = true where employee_id = 'D30'")
-        con.execute(
+            "where employee_id = 'C40'",
+            "update fct_workforce_snapshot set is_enrolled = true where employee_id = 'D30'",
             "insert into fct_yearly_events (event_id, scenario_id, plan_design_id, simulation_year, employee_id, "
             "event_type, event_sequence, effective_date, previous_rate, new_rate) values "
-            "('x', 'limits', 'standard', 2025, 'C40', 'deferral_escalation', 4, date '2025-01-01', 0.04, 0.5)"
-        )
-    try:
-        results, _ = _InProcessDbt(parsed_manifest()).invoke(
-            "test", dbt_vars(config, 2025), "tampered plan", select="resource_type:model"
-        )
-    finally:
-        release_warehouse()
-        shutil.move(warehouse_path(limits_scenario).with_name("scratch.duckdb"), warehouse_path(limits_scenario))
-    failed = {outcome.name for outcome in _outcomes(results) if not outcome.passed}
+            "('x', 'limits', 'standard', 2025, 'C40', 'deferral_escalation', 4, date '2025-01-01', 0.04, 0.5)",
+        ],
+    )
     for check in (
         "assert_contributions_within_irs_limits",
         "assert_no_match_on_pay_above_401a17",

@@ -254,6 +254,19 @@ class BalancesSection(_Section):
     leaver_distribution_rate: float = Field(default=0.0, ge=0, le=1)
 
 
+class NondiscriminationSection(_Section):
+    """The yearly HCE determination and ADP/ACP tests (docs/dc_plan.md, rules 11 to 13)."""
+
+    # the NHCE averages the HCEs are compared with: this year's, or last year's (IRC 401(k)(3)(A))
+    testing_method: Literal["current_year", "prior_year"] = "current_year"
+    # IRC 414(q)(1)(B)(ii): pay above the threshold makes an HCE only within the top 20% by pay
+    top_paid_group_election: bool = False
+    # the NHCE averages of the year before the first simulated one, for the prior-year method;
+    # 3% is what IRC 401(k)(3)(E) and 401(m)(3) deem for a plan's first year
+    prior_year_nhce_adp_rate: float = Field(default=0.03, ge=0, le=1)
+    prior_year_nhce_acp_rate: float = Field(default=0.03, ge=0, le=1)
+
+
 class IrsLimitsSection(_Section):
     # growth assumed for limits after the last published year, before statutory rounding
     projection_rate: float = Field(default=0.025, ge=0, le=0.1)
@@ -274,6 +287,7 @@ class ScenarioConfig(_Section):
     employer_core: EmployerCoreSection = EmployerCoreSection()
     vesting: VestingSection = VestingSection()
     balances: BalancesSection = BalancesSection()
+    nondiscrimination: NondiscriminationSection = NondiscriminationSection()
     irs_limits: IrsLimitsSection = IrsLimitsSection()
 
     @property

@@ -2,7 +2,8 @@
 -- status, age and tenure, level, pay rate and pay earned (prorated by days worked), and
 -- their plan year: eligibility, enrollment, deferral rate, contributions, employer money,
 -- vesting and forfeiture, account balances at year end with the year's investment return and
--- any distribution, ownership and officer flag. Year N's active rows (with their plan state)
+-- any distribution, ownership and officer flag, and whether they are highly compensated and a key
+-- employee this year (int_employee_compliance). Year N's active rows (with their plan state)
 -- start year N+1.
 select
     {{ scenario_columns() }},
@@ -48,7 +49,9 @@ select
     accounts.investment_return_amount,
     accounts.distribution_amount,
     employment.ownership_rate,
-    employment.is_officer
+    employment.is_officer,
+    compliance.is_highly_compensated,
+    compliance.is_key_employee
 from {{ ref('int_employment_year') }} as employment
 inner join {{ ref('int_plan_participation') }} as participation
     on participation.employee_id = employment.employee_id and participation.simulation_year = employment.simulation_year
@@ -58,4 +61,6 @@ inner join {{ ref('int_employer_contributions') }} as employer
     on employer.employee_id = employment.employee_id and employer.simulation_year = employment.simulation_year
 inner join {{ ref('int_account_balances') }} as accounts
     on accounts.employee_id = employment.employee_id and accounts.simulation_year = employment.simulation_year
+inner join {{ ref('int_employee_compliance') }} as compliance
+    on compliance.employee_id = employment.employee_id and compliance.simulation_year = employment.simulation_year
 where employment.simulation_year = {{ var('simulation_year') }}
