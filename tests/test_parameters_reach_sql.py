@@ -120,6 +120,7 @@ FAMILIES = {
     "match_eligibility": ({"employer_match": {"eligibility": {"waiting_period_days": 730}}}, "employer_match_amount"),
     "employer_core": ({"employer_core": {"enabled": True}}, "employer_core_amount"),
     "vesting": ({"vesting": {"schedule": "immediate"}}, "forfeiture_amount"),
+    "match_response": ({"match_response": {"enabled": True}}, "avg_deferral_rate"),
     "nondiscrimination": (
         {"nondiscrimination": {"testing_method": "prior_year", "prior_year_nhce_adp_rate": 0.09}},
         "fct_compliance.adp_limit_rate",

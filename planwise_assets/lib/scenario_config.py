@@ -267,6 +267,21 @@ class NondiscriminationSection(_Section):
     prior_year_nhce_acp_rate: float = Field(default=0.03, ge=0, le=1)
 
 
+class MatchResponseSection(_Section):
+    """Employees who raise their deferral to the rate earning the full match when the formula changes.
+
+    The scenario's formula takes effect on 1 January of its first year: an enrolled employee
+    deferring less than the rate that earns the whole match moves up to it with this probability
+    times age and pay band multipliers (seed match_response_multipliers); the others keep
+    their rate (docs/dc_plan.md, rule 15).
+    """
+
+    enabled: bool = False
+    # a quarter of those below the full-match rate: an assumption to calibrate against the
+    # sponsor's own experience of a formula change
+    probability: float = Field(default=0.25, ge=0, le=1)
+
+
 class IrsLimitsSection(_Section):
     # growth assumed for limits after the last published year, before statutory rounding
     projection_rate: float = Field(default=0.025, ge=0, le=0.1)
@@ -288,6 +303,7 @@ class ScenarioConfig(_Section):
     vesting: VestingSection = VestingSection()
     balances: BalancesSection = BalancesSection()
     nondiscrimination: NondiscriminationSection = NondiscriminationSection()
+    match_response: MatchResponseSection = MatchResponseSection()
     irs_limits: IrsLimitsSection = IrsLimitsSection()
 
     @property

@@ -79,13 +79,7 @@ match_tiers as (
 match_band as (
     select
         people.employee_id,
-        {% if var('match_basis') == 'service' -%}
-        people.tenure_years
-        {%- elif var('match_basis') == 'points' -%}
-        people.age + people.tenure_years
-        {%- else -%}
-        0
-        {%- endif %} as band_measure
+        {{ match_band_measure('people.age', 'people.tenure_years') }} as band_measure
     from people
 ),
 

@@ -112,6 +112,8 @@ def _plan_vars(config: ScenarioConfig) -> dict[str, Any]:
         "top_paid_group_election": config.nondiscrimination.top_paid_group_election,
         "prior_year_nhce_adp_rate": config.nondiscrimination.prior_year_nhce_adp_rate,
         "prior_year_nhce_acp_rate": config.nondiscrimination.prior_year_nhce_acp_rate,
+        "match_response_enabled": config.match_response.enabled,
+        "match_response_probability": config.match_response.probability,
         "irs_projection_rate": config.irs_limits.projection_rate,
     }
 
