@@ -375,3 +375,78 @@ def test_a_2020_start_looks_back_at_the_2019_threshold(tmp_path_factory, write_s
         simulation={"start_year": 2020, "end_year": 2020},
     )
     assert snapshot_of(name, "is_highly_compensated", 2020) == {"A1": (True,), "A2": (False,)}
+
+
+# Where the results show: the workbook's Compliance sheet, the comparison, Dagster's metadata.
+
+
+def test_the_workbook_shows_each_years_tests_as_a_sponsor_reads_them(current_year, scenarios_dir, tmp_path):
+    from openpyxl import load_workbook
+
+    from planwise_assets.defs.exports.scenario_workbook import write_scenario_outputs
+    from planwise_assets.defs.scenarios.resources import ScenarioFolder
+
+    config = ScenarioFolder(path=str(scenarios_dir)).load(current_year)
+    wb = load_workbook(write_scenario_outputs(config, tmp_path, None)[0])
+    assert wb.sheetnames.index("Compliance") == wb.sheetnames.index("Contributions") + 1
+    ws = wb["Compliance"]
+    assert [cell.value for cell in ws[1]] == ["figure", "column", "2025", "2026"]
+    by_column = {row[1].value: row for row in ws.iter_rows(min_row=2) if row[1].value}
+    headings = [row[0].value for row in ws.iter_rows(min_row=2) if not row[1].value]
+    assert headings == [
+        "Highly compensated employees (IRC 414(q))",
+        "ADP test: deferrals (IRC 401(k)(3))",
+        "ACP test: matching contributions (IRC 401(m)(2))",
+        "Top-heavy test (IRC 416)",
+    ]
+    adp, margin, refunds = (by_column[c] for c in ("adp_result", "adp_margin_rate", "adp_corrective_refund_amount"))
+    assert [cell.value for cell in adp[2:]] == ["fail", "fail"]
+    assert adp[2].fill.fgColor.rgb.endswith("FFC7CE")  # a failed test is red
+    assert (margin[2].value, margin[2].number_format) == (-0.03, "0.00%")
+    assert (refunds[2].value, refunds[2].number_format) == (21400, '"$"#,##0.00')
+    assert by_column["acp_result"][2].value == "pass"
+    assert not by_column["acp_result"][2].fill.fgColor.rgb.endswith("FFC7CE")
+
+
+def test_the_comparison_sets_each_scenarios_results_side_by_side(current_year, prior_year, scenarios_dir, tmp_path):
+    from openpyxl import load_workbook
+
+    from planwise_assets.defs.exports.comparison import write_comparison_outputs
+    from planwise_assets.defs.scenarios.resources import ScenarioFolder
+
+    folder = ScenarioFolder(path=str(scenarios_dir))
+    configs = [folder.load(current_year), folder.load(prior_year)]
+    wb = load_workbook(write_comparison_outputs(configs, tmp_path, "current_year", None)[0])
+    rows = {(row[0], row[1], row[2]): row[3:] for row in wb["Compliance"].iter_rows(min_row=2, values_only=True)}
+    assert [cell.value for cell in wb["Compliance"][1]] == [
+        "test",
+        "figure",
+        "simulation_year",
+        "current_year",
+        "prior_year",
+        "prior_year - current_year",
+    ]
+    # 2025's limit: 3.00% + 2 points against last year's 4.00% + 2 points
+    assert rows[("ADP", "Limit", 2025)] == (0.05, 0.06, 0.01)
+    assert rows[("ADP", "Estimated corrective refunds (leveling)", 2025)] == (21400, 14333.33, -7066.67)
+    assert rows[("ADP", "Result", 2026)] == ("fail", "fail", None)
+
+
+def test_the_materialization_of_fct_compliance_shows_the_years_results(current_year, instance):
+    from dagster import AssetKey, AssetRecordsFilter
+
+    from planwise_assets.defs.simulation.partitions import simulation_key
+
+    (record,) = instance.fetch_materializations(
+        AssetRecordsFilter(
+            asset_key=AssetKey("fct_compliance"), asset_partitions=[str(simulation_key(current_year, 2026))]
+        ),
+        limit=1,
+    ).records
+    metadata = record.asset_materialization.metadata
+    years = [row.data for row in metadata["compliance_by_year"].value.records]
+    assert [(y["year"], y["adp_result"], y["adp_corrective_refund_amount"], y["acp_result"]) for y in years] == [
+        (2025, "fail", 21400.0, "pass"),
+        (2026, "fail", 13433.34, "pass"),
+    ]
+    assert metadata["years_failing_adp_or_acp"].value == 2

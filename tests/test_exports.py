@@ -195,6 +195,7 @@ def test_scenario_outputs_are_written_under_exports_with_their_twins(workbook_ru
         "Workforce_Snapshot",
         "Events_Summary",
         "Contributions",
+        "Compliance",
         "Assumptions",
         "Metadata",
     ]

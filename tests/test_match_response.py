@@ -54,7 +54,7 @@ def test_each_response_is_an_event_with_its_reason_once(responders):
         "select employee_id, simulation_year, effective_date, previous_rate, new_rate, event_detail "
         "from fct_yearly_events where event_type = 'deferral_change'",
     ) == [("R3", 2025, dt.date(2025, 1, 1), Decimal("0.030000"), Decimal("0.060000"), "match_response")]
-    assert query(responders, "select simulation_year, match_responses from fct_yearly_summary order by 1") == [
+    assert query(responders, "select simulation_year, deferral_changes from fct_yearly_summary order by 1") == [
         (2025, 1),
         (2026, 0),
     ]

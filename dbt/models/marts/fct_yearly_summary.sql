@@ -23,7 +23,7 @@ events as (
         count(*) filter (where event_type = 'enrollment' and event_detail = 'voluntary') as voluntary_enrollments,
         count(*) filter (where event_type = 'opt_out') as opt_outs,
         count(*) filter (where event_type = 'deferral_escalation') as escalations,
-        count(*) filter (where event_type = 'deferral_change' and event_detail = 'match_response') as match_responses
+        count(*) filter (where event_type = 'deferral_change') as deferral_changes
     from {{ ref('fct_yearly_events') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
@@ -105,7 +105,7 @@ select
     events.voluntary_enrollments,
     events.opt_outs,
     events.escalations,
-    events.match_responses,
+    events.deferral_changes,
     cast(snapshot.forfeitures as decimal(18, 2)) as forfeiture_amount,
     cast(accounts.plan_balance as decimal(18, 2)) as plan_balance_amount,
     cast(accounts.investment_return as decimal(18, 2)) as investment_return_amount,

@@ -19,6 +19,7 @@ from openpyxl.chart import LineChart, Reference, Series
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planwise_assets.defs.exports.compliance_sheet import write_compliance_comparison
 from planwise_assets.defs.exports.files import atomic_file, write_json
 from planwise_assets.defs.exports.formats import (
     GENERAL,
@@ -299,6 +300,7 @@ def write_comparison_outputs(
     blocks = _write_metrics_by_year(wb, results, metrics, years)
     charts = _write_charts(wb, metrics, blocks, [r.scenario_id for r in results])
     differing = _write_parameters(wb, results)
+    write_compliance_comparison(wb, [r.scenario_id for r in results])
     metadata = {
         "baseline_scenario": baseline_scenario,
         "scenarios": ", ".join(r.scenario_id for r in results),

@@ -23,6 +23,7 @@ from planwise_assets.defs.exports.bulk_sheet import (
     add_openpyxl_parts,
     write_bulk_sheets,
 )
+from planwise_assets.defs.exports.compliance_sheet import write_compliance_sheet
 from planwise_assets.defs.exports.files import atomic_file, write_json
 from planwise_assets.defs.exports.formats import CURRENCY, Table, number_format, write_key_values, write_table
 from planwise_assets.defs.exports.provenance import code_version, created_at
@@ -177,6 +178,7 @@ def write_scenario_outputs(
         pending = [add_bulk_sheet(wb, con, sheet) for sheet in _snapshot_bulk_sheets(con, row_limit)]
         write_table(wb.create_sheet("Events_Summary"), events)
         write_table(wb.create_sheet("Contributions"), contributions)
+        write_compliance_sheet(wb, con)
         _write_assumptions(wb, parameters, overrides)
         metadata_sheet = wb.create_sheet("Metadata")
         with (

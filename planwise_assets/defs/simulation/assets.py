@@ -138,6 +138,45 @@ def _events_table(report: SimulationReport) -> MetadataValue:
     )
 
 
+# The nondiscrimination figures fct_compliance's materialization shows per year (docs/dc_plan.md,
+# rules 11 to 13): (column, the table's column type)
+COMPLIANCE_FIGURES = (
+    ("highly_compensated_employees", "int"),
+    ("adp_result", "string"),
+    ("adp_hce_average_rate", "float"),
+    ("adp_nhce_average_rate", "float"),
+    ("adp_limit_rate", "float"),
+    ("adp_margin_rate", "float"),
+    ("adp_corrective_refund_amount", "float"),
+    ("acp_result", "string"),
+    ("acp_hce_average_rate", "float"),
+    ("acp_nhce_average_rate", "float"),
+    ("acp_limit_rate", "float"),
+    ("acp_margin_rate", "float"),
+    ("acp_corrective_refund_amount", "float"),
+    ("top_heavy_ratio_rate", "float"),
+    ("top_heavy_result", "string"),
+    ("top_heavy_minimum_amount", "float"),
+)
+
+
+def _compliance_table(report: SimulationReport) -> MetadataValue:
+    """The year's ADP, ACP and top-heavy results, one row per simulated year."""
+
+    def shown(value: Any, kind: str) -> Any:
+        return float(value) if kind == "float" and value is not None else value
+
+    return MetadataValue.table(
+        records=[
+            TableRecord({"year": y.year, **{c: shown(y.compliance.get(c), kind) for c, kind in COMPLIANCE_FIGURES}})
+            for y in report.years
+        ],
+        schema=TableSchema(
+            columns=[TableColumn("year", "int"), *(TableColumn(c, kind) for c, kind in COMPLIANCE_FIGURES)]
+        ),
+    )
+
+
 def _model_metadata(name: str, reports: list[SimulationReport], table_models: list[str]) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "scenarios": ", ".join(r.scenario_id for r in reports),
@@ -152,6 +191,11 @@ def _model_metadata(name: str, reports: list[SimulationReport], table_models: li
             metadata["rows_by_year"] = _year_table(reports[0], name)
     if name == "fct_yearly_events" and len(reports) == 1:
         metadata["events_by_type"] = _events_table(reports[0])
+    if name == "fct_compliance" and len(reports) == 1:
+        metadata["compliance_by_year"] = _compliance_table(reports[0])
+        metadata["years_failing_adp_or_acp"] = sum(
+            "fail" in (y.compliance.get("adp_result"), y.compliance.get("acp_result")) for y in reports[0].years
+        )
     return metadata
 
 

@@ -34,6 +34,8 @@ class YearReport:
     rows_by_model: dict[str, int] = field(default_factory=dict)
     events_by_type: dict[str, int] = field(default_factory=dict)
     year_end_actives: int = 0
+    # the year's row of fct_compliance (the nondiscrimination tests), by column
+    compliance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -175,6 +177,14 @@ def _year_metrics(config: ScenarioConfig, reports: list[YearReport], models: lis
             [years[0], years[-1]],
         ).fetchall():
             reports[years.index(year)].year_end_actives = actives
+        compliance = con.execute(
+            "select * exclude (scenario_id, plan_design_id) from fct_compliance where simulation_year between ? and ?",
+            [years[0], years[-1]],
+        )
+        columns = [column[0] for column in compliance.description]
+        for row in compliance.fetchall():
+            figures = dict(zip(columns, row, strict=True))
+            reports[years.index(figures["simulation_year"])].compliance = figures
         later = con.execute(
             "select distinct simulation_year from fct_workforce_snapshot where simulation_year > ? order by 1",
             [years[-1]],
