@@ -6,7 +6,10 @@
   int_account_balances and fct_compliance carry their own rows forward (former employees'
   accounts, the prior-year NHCE averages). It cannot be a ref(): that would make a cycle in dbt's
   graph (and in Dagster's). The ordering is guaranteed instead by the self-dependency of every
-  model on its own previous year, which makes Dagster run the years in order.
+  model on its own previous year, which makes Dagster run the years in order. A model reading its
+  own table does so in a MATERIALIZED CTE, read whole before the statement inserts: on one
+  thread, DuckDB 2.0 let a plain scan see the rows the same INSERT was adding
+  (tests/test_determinism.py showed it at one thread).
 #}
 {% macro prior_year(model) -%}
     {{ api.Relation.create(database=this.database, schema=this.schema, identifier=model) }}

@@ -38,7 +38,9 @@ employed as (
     where employment.simulation_year = {{ var('simulation_year') }}
 ),
 
-former_at_start as (
+-- Read whole before the insert begins (materialized): this statement inserts into the table it
+-- reads, and DuckDB 2.0, running it on one thread, let this scan see the rows being inserted.
+former_at_start as materialized (
 {% if var('simulation_year') == var('start_year') %}
     select employee_id, employee_balance as employee_balance_at_start, employer_balance as employer_balance_at_start
     from {{ ref('stg_census') }}

@@ -29,7 +29,8 @@ match_tiers as (
 ),
 
 {% if var('testing_method') == 'prior_year' and var('simulation_year') != var('start_year') %}
-prior_year_averages as (
+-- materialized: read whole before this statement inserts into the same table (int_account_balances)
+prior_year_averages as materialized (
     select
         cast(adp_nhce_average_rate * 10000 as bigint) as adp_units,
         cast(acp_nhce_average_rate * 10000 as bigint) as acp_units
