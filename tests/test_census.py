@@ -39,6 +39,12 @@ NORMALIZED_DTYPES = {
     "annual_pay": "float64",
     "deferral_rate": "float64",
     "scheduled_hours": "int64",
+    "employee_balance": "float64",
+    "employer_balance": "float64",
+    "vesting_service_years": "int64[pyarrow]",
+    "prior_year_compensation": "double[pyarrow]",
+    "ownership_rate": "float64",
+    "is_officer": "bool",
 }
 
 
@@ -99,15 +105,19 @@ def test_csv_is_formatted_explicitly(tmp_path: Path) -> None:
     assert b"\r" not in data and data.endswith(b"\n")
     lines = data.decode().splitlines()
     assert lines[0] == (
-        "employee_id,birth_date,hire_date,termination_date,active,annual_pay,deferral_rate,scheduled_hours"
+        "employee_id,birth_date,hire_date,termination_date,active,annual_pay,deferral_rate,scheduled_hours,"
+        "employee_balance,employer_balance,vesting_service_years,prior_year_compensation,ownership_rate,is_officer"
     )
     for line in lines[1:]:
-        emp, birth, hire, term, active, pay, rate, hours = line.split(",")
+        emp, birth, hire, term, active, pay, rate, hours, *plan_state = line.split(",")
         assert len(birth) == len(hire) == 10 and len(term) in (0, 10)
         assert active in ("true", "false") and (term == "") == (active == "true")
         assert len(pay.split(".")[1]) == 2
         assert len(rate.split(".")[1]) <= 4
         assert hours.isdigit()
+        employee_balance, employer_balance, service, prior_pay, ownership, officer = plan_state
+        assert all(len(money.split(".")[1]) == 2 for money in (employee_balance, employer_balance, prior_pay))
+        assert service.isdigit() and len(ownership.split(".")[1]) <= 4 and officer in ("true", "false")
 
 
 def test_file_sha256_matches_hashlib(tmp_path: Path) -> None:
@@ -241,6 +251,34 @@ def test_about_10_percent_are_part_time_between_1000_and_1560_hours(big: pd.Data
     assert part.between(1000, 1560).all()
 
 
+def test_plan_state_fits_each_row(big: pd.DataFrame) -> None:
+    # balances only for those who defer (the generator's match is on deferrals), never negative
+    assert (big[["employee_balance", "employer_balance"]] >= 0).all().all()
+    savers = big["deferral_rate"] > 0
+    assert (big.loc[~savers, ["employee_balance", "employer_balance"]] == 0).all().all()
+    assert (big.loc[savers & (big["hire_date"] < CENSUS_DATE), "employee_balance"] > 0).mean() > 0.99
+    # the match is half of at most 6% of pay, the deferral the whole rate: employer <= employee / 2
+    assert (big["employer_balance"] <= big["employee_balance"] / 2 + 0.01).all()
+    # vesting service: completed years from the hire date to 31 December 2024
+    completed = [CENSUS_DATE.year - hire.year for hire in big["hire_date"]]
+    assert big["vesting_service_years"].tolist() == completed
+    # the census year's pay: at most the pay rate, and the full year's for those employed all of it
+    prior = big["prior_year_compensation"].astype(float)
+    assert (prior <= big["annual_pay"]).all()
+    all_year = big["active"] & (big["hire_date"] <= dt.date(2024, 1, 1))
+    assert (prior[all_year] / big.loc[all_year, "annual_pay"]).between(0.98, 0.99).all()
+
+
+def test_a_few_executives_are_officers_and_owners_hold_60_percent(big: pd.DataFrame) -> None:
+    executives = big["annual_pay"] >= 200_000 * big["scheduled_hours"] / 2080
+    assert big.loc[big["is_officer"], "annual_pay"].ge(100_000).all()
+    assert 15 <= big["is_officer"].sum() <= 60  # a third of ~150 executives
+    owners = big[big["ownership_rate"] > 0]
+    assert len(owners) == 3 + 10_000 // 2000
+    assert owners["ownership_rate"].sum() == pytest.approx(0.6, abs=0.001)
+    assert executives[owners.index].all()
+
+
 # --------------------------------------------------------------------------- reading user files
 
 
@@ -249,6 +287,30 @@ def test_optional_columns_take_their_defaults_when_absent(tmp_path: Path) -> Non
     assert df["active"].all() and df["termination_date"].isna().all()
     assert (df["deferral_rate"] == 0.0).all() and (df["scheduled_hours"] == 2080).all()
     assert df["annual_pay"].tolist() == [85000.0, 62000.5, 150000.0]
+
+
+def test_plan_state_columns_take_their_defaults_when_absent(tmp_path: Path) -> None:
+    df = read_census(write_csv(tmp_path, [HEADER, *GOOD_ROWS]), CENSUS_DATE)
+    assert (df[["employee_balance", "employer_balance", "ownership_rate"]] == 0).all().all()
+    assert not df["is_officer"].any()
+    # derived by the simulation: vesting service from the hire date, prior-year pay from pay and days
+    assert df["vesting_service_years"].isna().all() and df["prior_year_compensation"].isna().all()
+    assert duckdb.sql("select count(*) from df where prior_year_compensation is null").fetchall() == [(3,)]
+
+
+def test_derived_plan_state_fields_may_be_empty_row_by_row(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        [
+            HEADER + ",vesting_service_years,prior_year_compensation,ownership_rate,is_officer",
+            GOOD_ROWS[0] + ",12,80000.5,0.0525,true",
+            GOOD_ROWS[1] + ",,,0,false",
+        ],
+    )
+    df = read_census(path, CENSUS_DATE)
+    assert df["vesting_service_years"].iloc[0] == 12 and df["vesting_service_years"].isna().tolist() == [False, True]
+    assert df["prior_year_compensation"].iloc[0] == 80000.5 and df["prior_year_compensation"].isna().iloc[1]
+    assert df["ownership_rate"].tolist() == [0.0525, 0.0] and df["is_officer"].tolist() == [True, False]
 
 
 def test_active_is_derived_from_termination_date_when_the_column_is_missing(tmp_path) -> None:
@@ -367,12 +429,39 @@ def test_birth_after_hire_is_rejected_naming_the_line(tmp_path: Path) -> None:
         ("active", "maybe", "active is not true/false"),
         ("deferral_rate", "6", "deferral_rate missing or not a number between 0 and 1"),
         ("scheduled_hours", "20.5", "scheduled_hours missing or not a whole number from 1 to 8784"),
+        ("employee_balance", "-1", "employee_balance missing, not a number or negative"),
+        ("employer_balance", "", "employer_balance missing, not a number or negative"),
+        # born 1980-01-15: 44 at the census date
+        (
+            "vesting_service_years",
+            "45",
+            "vesting_service_years not a whole number from 0 to the age at the census date",
+        ),
+        (
+            "vesting_service_years",
+            "2.5",
+            "vesting_service_years not a whole number from 0 to the age at the census date",
+        ),
+        ("prior_year_compensation", "-0.01", "prior_year_compensation not a number >= 0"),
+        ("ownership_rate", "5", "ownership_rate missing or not between 0 and 1"),
+        ("is_officer", "", "is_officer is not true/false"),
     ],
 )
 def test_bad_optional_value_is_rejected_naming_the_line(tmp_path: Path, column: str, value: str, reason: str) -> None:
     lines = [f"{HEADER},{column}", f"{GOOD_ROWS[0]},{value}"]
     message = rejection(write_csv(tmp_path, lines))
     assert f"{reason} at line 2 (EMP0000001: '{value}')" in message
+
+
+def test_ownership_adding_up_to_more_than_100_percent_is_rejected_naming_the_owners(tmp_path: Path) -> None:
+    lines = [
+        f"{HEADER},ownership_rate",
+        *(f"{row},{share}" for row, share in zip(GOOD_ROWS, ("0.6", "0", "0.41"), strict=True)),
+    ]
+    message = rejection(write_csv(tmp_path, lines))
+    assert message.endswith(
+        "ownership_rate adds up to more than 1 (100%) at line 2 (EMP0000001: '0.6'), line 4 (EMP0000003: '0.41')"
+    )
 
 
 def test_only_the_first_five_offenders_are_listed(tmp_path: Path) -> None:

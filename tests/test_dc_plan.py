@@ -1,7 +1,7 @@
 """The DC plan engine, checked on small censuses whose outcome is computed by hand.
 
-Each scenario freezes the workforce (no growth, no leavers unless asked, no raises or
-promotions) so that pay is constant and every amount can be worked out on paper.
+Each scenario freezes the workforce (tests/hand_cases.py: no growth, no leavers unless asked, no
+raises or promotions) so that pay is constant and every amount can be worked out on paper.
 """
 
 from __future__ import annotations
@@ -13,46 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import query
-
-HEADER = "employee_id,birth_date,hire_date,termination_date,active,annual_pay,deferral_rate,scheduled_hours\n"
-FROZEN = {
-    "simulation": {"start_year": 2025, "end_year": 2025, "target_growth_rate": 0.0},
-    "workforce": {"total_termination_rate": 0.0, "new_hire_termination_rate": 0.0, "promotion_base_rate": 0.0},
-    "compensation": {"cola_rate": 0.0, "merit_budget": 0.0},
-    "enrollment": {"voluntary_enrollment": {"enabled": False}},
-}
-
-
-def _census(tmp_path: Path, name: str, rows: list[str]) -> str:
-    path = tmp_path / f"{name}.csv"
-    path.write_text(HEADER + "\n".join(rows) + "\n")
-    return str(path)
-
-
-def _merge(*documents: dict) -> dict:
-    from planwise_assets.lib.scenario_files import deep_merge
-
-    merged: dict = {}
-    for document in documents:
-        merged = deep_merge(merged, document)
-    return merged
-
-
-def _simulate(write_scenario, run_scenario, name: str, census: str, **sections) -> None:
-    config = write_scenario(name, **_merge(FROZEN, {"census": {"path": census}}, sections))
-    run_scenario(config)
-
-
-def _snapshot(scenario_id: str, columns: str, year: int = 2025) -> dict[str, tuple]:
-    rows = query(
-        scenario_id, f"select employee_id, {columns} from fct_workforce_snapshot where simulation_year = ?", [year]
-    )
-    return {row[0]: row[1:] for row in rows}
+from tests.hand_cases import census_csv, failing_checks_after, simulate, snapshot_of
 
 
 @pytest.fixture(scope="module")
 def limits_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
-    census = _census(
+    census = census_csv(
         tmp_path_factory.mktemp("limits"),
         "limits",
         [
@@ -62,7 +28,7 @@ def limits_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
             "D30,1995-01-01,2020-01-01,,true,60000.00,0.0,2080",  # not participating
         ],
     )
-    _simulate(write_scenario, run_scenario, "limits", census, employer_match={"active_formula": "tiered_match"})
+    simulate(write_scenario, run_scenario, "limits", census, employer_match={"active_formula": "tiered_match"})
     return "limits"
 
 
@@ -70,7 +36,7 @@ def test_contributions_capped_at_402g_plus_catch_up_and_match_on_401a17_pay(limi
     # 15% of 401(a)(17)-capped $350,000 = $52,500 > 402(g) $23,500 + catch-up $7,500 = $31,000.
     # Match (tiered 100% of 3% + 50% of next 2%) on the contributed rate 31,000 / 350,000 = 8.9%:
     # 3% + 1% = 4% of $350,000 = $14,000.
-    snapshot = _snapshot(
+    snapshot = snapshot_of(
         limits_scenario, "employee_contribution_amount, match_compensation_amount, employer_match_amount"
     )
     assert snapshot["A55"] == (Decimal("31000.00"), Decimal("350000.00"), Decimal("14000.00"))
@@ -78,18 +44,18 @@ def test_contributions_capped_at_402g_plus_catch_up_and_match_on_401a17_pay(limi
 
 def test_age_62_gets_the_super_catch_up_in_2025(limits_scenario):
     # 402(g) $23,500 + ages 60-63 super catch-up $11,250 = $34,750.
-    snapshot = _snapshot(limits_scenario, "deferral_limit_amount, employee_contribution_amount")
+    snapshot = snapshot_of(limits_scenario, "deferral_limit_amount, employee_contribution_amount")
     assert snapshot["B62"] == (Decimal("34750.00"), Decimal("34750.00"))
 
 
 def test_tiered_match_on_four_percent_of_100k_is_3500(limits_scenario):
     # 100% of the first 3% ($3,000) + 50% of the next 1% ($500); deferrals 4% = $4,000.
-    snapshot = _snapshot(limits_scenario, "employee_contribution_amount, employer_match_amount")
+    snapshot = snapshot_of(limits_scenario, "employee_contribution_amount, employer_match_amount")
     assert snapshot["C40"] == (Decimal("4000.00"), Decimal("3500.00"))
 
 
 def test_non_participant_gets_no_contribution_or_match(limits_scenario):
-    snapshot = _snapshot(limits_scenario, "is_enrolled, employee_contribution_amount, employer_match_amount")
+    snapshot = snapshot_of(limits_scenario, "is_enrolled, employee_contribution_amount, employer_match_amount")
     assert snapshot["D30"] == (False, Decimal("0.00"), Decimal("0.00"))
 
 
@@ -105,8 +71,8 @@ def test_summary_totals_equal_the_snapshot(limits_scenario):
 
 def test_cliff_three_leaver_with_two_years_forfeits_all_employer_money(tmp_path, write_scenario, run_scenario):
     # One employee hired 2023-01-01, certain to leave in 2025 (t = 100%) with 2 whole years.
-    census = _census(tmp_path, "cliff", ["L1,1980-01-01,2023-01-01,,true,80000.00,0.06,2080"])
-    _simulate(
+    census = census_csv(tmp_path, "cliff", ["L1,1980-01-01,2023-01-01,,true,80000.00,0.06,2080"])
+    simulate(
         write_scenario,
         run_scenario,
         "cliff",
@@ -115,7 +81,7 @@ def test_cliff_three_leaver_with_two_years_forfeits_all_employer_money(tmp_path,
         vesting={"schedule": "cliff", "years": 3},
         employer_match={"eligibility": {"require_active_at_year_end": False}},
     )
-    match, vested_rate, vested_balance, forfeiture, status, service = _snapshot(
+    match, vested_rate, vested_balance, forfeiture, status, service = snapshot_of(
         "cliff",
         "employer_match_amount, vested_rate, vested_balance_amount, forfeiture_amount, employment_status, "
         "vesting_service_years",
@@ -129,11 +95,11 @@ def test_graded_six_vests_twenty_percent_a_year_from_year_two(tmp_path, write_sc
     # Service on 2025-12-31: 1 (hired 2024-01-01: 1 year 11 months), 2 (hired exactly 2023-12-31),
     # 3, 6 and 15 years; graded 6 gives (service - 1) / 5, at most 100%.
     hires = {"S1": "2024-01-01", "S2": "2023-12-31", "S3": "2022-06-01", "S6": "2019-06-01", "S15": "2010-06-01"}
-    census = _census(
+    census = census_csv(
         tmp_path, "graded", [f"{emp},1980-01-01,{hired},,true,50000.00,0.05,2080" for emp, hired in hires.items()]
     )
-    _simulate(write_scenario, run_scenario, "graded", census, vesting={"schedule": "graded", "years": 6})
-    snapshot = _snapshot("graded", "vesting_service_years, vested_rate")
+    simulate(write_scenario, run_scenario, "graded", census, vesting={"schedule": "graded", "years": 6})
+    snapshot = snapshot_of("graded", "vesting_service_years, vested_rate")
     assert {emp: (service, float(pct)) for emp, (service, pct) in snapshot.items()} == {
         "S1": (1, 0.0),
         "S2": (2, 0.2),
@@ -145,17 +111,17 @@ def test_graded_six_vests_twenty_percent_a_year_from_year_two(tmp_path, write_sc
 
 def test_escalation_stops_at_the_cap_and_never_lowers_a_higher_rate(tmp_path, write_scenario, run_scenario):
     rates = {"E05": "0.05", "E095": "0.095", "E10": "0.10", "E12": "0.12"}
-    census = _census(
+    census = census_csv(
         tmp_path, "escalation", [f"{emp},1980-01-01,2015-01-01,,true,50000.00,{r},2080" for emp, r in rates.items()]
     )
-    _simulate(
+    simulate(
         write_scenario,
         run_scenario,
         "escalation",
         census,
         deferral_escalation={"enabled": True, "increment": 0.01, "maximum_rate": 0.10, "delay_years": 0},
     )
-    snapshot = _snapshot("escalation", "deferral_rate, escalation_count")
+    snapshot = snapshot_of("escalation", "deferral_rate, escalation_count")
     assert {emp: (float(rate), count) for emp, (rate, count) in snapshot.items()} == {
         "E05": (0.06, 1),
         "E095": (0.10, 1),
@@ -163,12 +129,12 @@ def test_escalation_stops_at_the_cap_and_never_lowers_a_higher_rate(tmp_path, wr
         "E12": (0.12, 0),
     }
     # 6% of $50,000 for the whole year (escalation takes effect on 1 January)
-    assert _snapshot("escalation", "employee_contribution_amount")["E05"] == (Decimal("3000.00"),)
+    assert snapshot_of("escalation", "employee_contribution_amount")["E05"] == (Decimal("3000.00"),)
 
 
 def _auto_enrollment_census(tmp_path: Path) -> str:
     # 40 non-participants hired before the 2025-01-01 cutoff, all eligible
-    return _census(
+    return census_csv(
         tmp_path,
         "auto",
         [f"N{number:03d},1985-01-01,2018-03-01,,true,70000.00,0.0,2080" for number in range(40)],
@@ -177,7 +143,7 @@ def _auto_enrollment_census(tmp_path: Path) -> str:
 
 def test_new_hires_only_leaves_employees_hired_before_the_cutoff_alone(tmp_path, write_scenario, run_scenario):
     census = _auto_enrollment_census(tmp_path)
-    _simulate(
+    simulate(
         write_scenario,
         run_scenario,
         "ae_new_hires",
@@ -203,7 +169,7 @@ def test_all_eligible_enrolls_every_non_participant_at_the_default_rate_or_opt_o
     tmp_path, write_scenario, run_scenario
 ):
     census = _auto_enrollment_census(tmp_path)
-    _simulate(
+    simulate(
         write_scenario,
         run_scenario,
         "ae_all",
@@ -227,38 +193,21 @@ def test_all_eligible_enrolls_every_non_participant_at_the_default_rate_or_opt_o
 
 def test_plan_checks_fail_on_tampered_data(limits_scenario, scenarios_dir):
     """Each DC-plan check can fail: break the data the way each one guards against."""
-    import shutil
-
-    import duckdb
-
-    from planwise_assets.defs.scenarios.resources import ScenarioFolder
-    from planwise_assets.defs.simulation.dbt_project import dbt_vars, parsed_manifest
-    from planwise_assets.defs.simulation.runner import _InProcessDbt, _outcomes, release_warehouse
-    from planwise_assets.lib.data_root import warehouse_path
-
-    config = ScenarioFolder(path=str(scenarios_dir)).load(limits_scenario)
-    shutil.copy(warehouse_path(limits_scenario), warehouse_path(limits_scenario).with_name("scratch.duckdb"))
-    with duckdb.connect(str(warehouse_path(limits_scenario))) as con:
-        con.execute("update fct_workforce_snapshot set employee_contribution_amount = 40000 where employee_id = 'A55'")
-        con.execute("update fct_workforce_snapshot set match_compensation_amount = 400000 where employee_id = 'B62'")
-        con.execute(
+    failed = failing_checks_after(
+        limits_scenario,
+        scenarios_dir,
+        2025,
+        [
+            "update fct_workforce_snapshot set employee_contribution_amount = 40000 where employee_id = 'A55'",
+            "update fct_workforce_snapshot set match_compensation_amount = 400000 where employee_id = 'B62'",
             "update fct_workforce_snapshot set vested_balance_amount = employer_money_amount + 1 "
-            "where employee_id = 'C40'"
-        )
-        con.execute("update fct_workforce_snapshot set is_enrolled = true where employee_id = 'D30'")
-        con.execute(
+            "where employee_id = 'C40'",
+            "update fct_workforce_snapshot set is_enrolled = true where employee_id = 'D30'",
             "insert into fct_yearly_events (event_id, scenario_id, plan_design_id, simulation_year, employee_id, "
             "event_type, event_sequence, effective_date, previous_rate, new_rate) values "
-            "('x', 'limits', 'standard', 2025, 'C40', 'deferral_escalation', 4, date '2025-01-01', 0.04, 0.5)"
-        )
-    try:
-        results, _ = _InProcessDbt(parsed_manifest()).invoke(
-            "test", dbt_vars(config, 2025), "tampered plan", select="resource_type:model"
-        )
-    finally:
-        release_warehouse()
-        shutil.move(warehouse_path(limits_scenario).with_name("scratch.duckdb"), warehouse_path(limits_scenario))
-    failed = {outcome.name for outcome in _outcomes(results) if not outcome.passed}
+            "('x', 'limits', 'standard', 2025, 'C40', 'deferral_escalation', 4, date '2025-01-01', 0.04, 0.5)",
+        ],
+    )
     for check in (
         "assert_contributions_within_irs_limits",
         "assert_no_match_on_pay_above_401a17",
@@ -276,7 +225,7 @@ def test_plan_checks_fail_on_tampered_data(limits_scenario, scenarios_dir):
 @pytest.fixture(scope="module")
 def leavers_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
     """Everyone leaves during 2025 (t = 100%), before a birthday on 31 December; paid $1,000 a day, deferring 100%."""
-    census = _census(
+    census = census_csv(
         tmp_path_factory.mktemp("leavers"),
         "leavers",
         [
@@ -286,12 +235,12 @@ def leavers_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
             "L64,1961-12-31,2010-01-01,,true,365000.00,1.0,2080",  # 63 when leaving, turns 64 in 2025
         ],
     )
-    _simulate(write_scenario, run_scenario, "leavers", census, workforce={"total_termination_rate": 1.0})
+    simulate(write_scenario, run_scenario, "leavers", census, workforce={"total_termination_rate": 1.0})
     return "leavers"
 
 
 def test_leavers_catch_up_follows_the_age_they_reach_by_31_december(leavers_scenario):
-    snapshot = _snapshot(leavers_scenario, "employment_status, termination_date, deferral_limit_amount")
+    snapshot = snapshot_of(leavers_scenario, "employment_status, termination_date, deferral_limit_amount")
     leavers = {emp: row for emp, row in snapshot.items() if emp.startswith("L")}
     # all left before their birthday, after at least 35 days' pay (more than any 2025 limit)
     assert {status for status, _, _ in leavers.values()} == {"terminated"}
@@ -306,7 +255,7 @@ def test_leavers_catch_up_follows_the_age_they_reach_by_31_december(leavers_scen
 
 
 def test_leavers_defer_up_to_their_limit(leavers_scenario):
-    snapshot = _snapshot(leavers_scenario, "employee_contribution_amount, catch_up_amount, is_at_402g_limit")
+    snapshot = snapshot_of(leavers_scenario, "employee_contribution_amount, catch_up_amount, is_at_402g_limit")
     assert {emp: row for emp, row in snapshot.items() if emp.startswith("L")} == {
         "L49": (Decimal("23500.00"), Decimal("0.00"), True),
         "L50": (Decimal("31000.00"), Decimal("7500.00"), True),
@@ -322,7 +271,7 @@ def test_leavers_defer_up_to_their_limit(leavers_scenario):
 @pytest.fixture(scope="module")
 def additions_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
     """A match of 200% of every deferral and a 25% core contribution, on low and high pay."""
-    census = _census(
+    census = census_csv(
         tmp_path_factory.mktemp("additions"),
         "additions",
         [
@@ -332,7 +281,7 @@ def additions_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
         ],
     )
     double = {"type": "simple", "tiers": [{"deferral_from": 0.0, "deferral_to": 1.0, "match_rate": 2.0}]}
-    _simulate(
+    simulate(
         write_scenario,
         run_scenario,
         "additions",
@@ -347,7 +296,7 @@ def test_low_paid_additions_are_limited_to_100_percent_of_pay(additions_scenario
     # deferrals 40% x $20,000 = $8,000; match 2 x $8,000 = $16,000; core 25% x $20,000 = $5,000:
     # $29,000 of additions on $20,000 of pay, $9,000 over. Core goes first ($5,000), then $4,000
     # of match: $8,000 + $12,000 + $0 = $20,000.
-    snapshot = _snapshot(
+    snapshot = snapshot_of(
         additions_scenario,
         "employee_contribution_amount, employer_match_amount, employer_core_amount, reduced_by_415c_amount",
     )
@@ -355,7 +304,7 @@ def test_low_paid_additions_are_limited_to_100_percent_of_pay(additions_scenario
 
 
 def test_high_paid_additions_are_limited_to_the_dollar_limit_without_counting_catch_up(additions_scenario):
-    snapshot = _snapshot(
+    snapshot = snapshot_of(
         additions_scenario,
         "employee_contribution_amount, catch_up_amount, employer_match_amount, employer_core_amount, "
         "reduced_by_415c_amount",
@@ -386,7 +335,7 @@ def test_high_paid_additions_are_limited_to_the_dollar_limit_without_counting_ca
 def test_census_participant_inside_a_one_year_waiting_period_defers_only_once_eligible(
     tmp_path, write_scenario, run_scenario
 ):
-    census = _census(
+    census = census_csv(
         tmp_path,
         "waiting",
         [
@@ -394,8 +343,8 @@ def test_census_participant_inside_a_one_year_waiting_period_defers_only_once_el
             "W0,1985-01-01,2020-01-01,,true,73000.00,0.06,2080",  # eligible for years
         ],
     )
-    _simulate(write_scenario, run_scenario, "waiting", census, eligibility={"waiting_period_days": 365})
-    snapshot = _snapshot(
+    simulate(write_scenario, run_scenario, "waiting", census, eligibility={"waiting_period_days": 365})
+    snapshot = snapshot_of(
         "waiting", "eligibility_date, is_enrolled, employee_contribution_amount, employer_match_amount"
     )
     # 1 July to 31 December is 184 days: $73,000 x 184 / 365 = $36,800 earned, 6% = $2,208;
@@ -410,7 +359,7 @@ def test_census_participant_inside_a_one_year_waiting_period_defers_only_once_el
 @pytest.fixture(scope="module")
 def entry_dates_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
     """Deferrals from the next month's first day; match after a year, quarterly; core after a year, half-yearly."""
-    census = _census(
+    census = census_csv(
         tmp_path_factory.mktemp("entry"),
         "entry",
         [
@@ -419,7 +368,7 @@ def entry_dates_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
             "E3,1980-01-01,2024-04-01,,true,73000.00,0.06,2080",  # a year of service on a quarter's first day
         ],
     )
-    _simulate(
+    simulate(
         write_scenario,
         run_scenario,
         "entry",
@@ -436,7 +385,7 @@ def entry_dates_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
 
 
 def test_deferrals_start_on_the_entry_date_after_the_minimum_age(entry_dates_scenario):
-    snapshot = _snapshot(entry_dates_scenario, "eligibility_date, employee_contribution_amount")
+    snapshot = snapshot_of(entry_dates_scenario, "eligibility_date, employee_contribution_amount")
     # E1 entered on 2024-03-01: the whole year, 6% of $73,000. E2 turns 21 on 17 May and enters on
     # 1 June: 214 days, $73,000 x 214 / 365 = $42,800, 10% = $4,280.
     assert snapshot["E1"] == (dt.date(2024, 3, 1), Decimal("4380.00"))
@@ -444,7 +393,7 @@ def test_deferrals_start_on_the_entry_date_after_the_minimum_age(entry_dates_sce
 
 
 def test_match_is_on_deferrals_and_pay_from_its_own_entry_date(entry_dates_scenario):
-    snapshot = _snapshot(entry_dates_scenario, "match_compensation_amount, employer_match_amount")
+    snapshot = snapshot_of(entry_dates_scenario, "match_compensation_amount, employer_match_amount")
     # E1: a year of service on 10 February, next quarter 1 April: 275 days, $55,000 of pay and 6% of
     # it deferred ($3,300); 50% match = $1,650 (the $1,080 deferred before April is not matched).
     assert snapshot["E1"] == (Decimal("55000.00"), Decimal("1650.00"))
@@ -456,7 +405,7 @@ def test_match_is_on_deferrals_and_pay_from_its_own_entry_date(entry_dates_scena
 
 
 def test_core_is_on_pay_from_its_own_entry_date(entry_dates_scenario):
-    snapshot = _snapshot(entry_dates_scenario, "employer_core_amount")
+    snapshot = snapshot_of(entry_dates_scenario, "employer_core_amount")
     # everyone's next half-year after their core requirements is 1 July: 3% of $36,800
     assert snapshot == {emp: (Decimal("1104.00"),) for emp in ("E1", "E2", "E3")}
 
@@ -467,12 +416,12 @@ def test_core_is_on_pay_from_its_own_entry_date(entry_dates_scenario):
 @pytest.fixture(scope="module")
 def year_end_window_scenario(tmp_path_factory, write_scenario, run_scenario) -> str:
     """30 employees eligible on 20 December 2025; a 45-day window to 3 February 2026; half opt out."""
-    census = _census(
+    census = census_csv(
         tmp_path_factory.mktemp("year_end"),
         "year_end",
         [f"Y{number:02d},1985-06-01,2024-12-20,,true,73000.00,0.0,2080" for number in range(30)],
     )
-    _simulate(
+    simulate(
         write_scenario,
         run_scenario,
         "year_end",
@@ -518,8 +467,8 @@ def test_the_crossed_year_ends_with_december_opt_outs_and_the_next_with_all_deci
             "where event_type in ('enrollment', 'opt_out')",
         )
     }
-    end_2025 = _snapshot(year_end_window_scenario, "has_opted_out, is_enrolled", 2025)
-    end_2026 = _snapshot(year_end_window_scenario, "has_opted_out, is_enrolled, employee_contribution_amount", 2026)
+    end_2025 = snapshot_of(year_end_window_scenario, "has_opted_out, is_enrolled", 2025)
+    end_2026 = snapshot_of(year_end_window_scenario, "has_opted_out, is_enrolled, employee_contribution_amount", 2026)
     for employee, (kind, date) in decided.items():
         assert end_2025[employee] == (kind == "opt_out" and date.year == 2025, False)
         # enrolled on 3 February 2026: 332 days, $73,000 x 332 / 365 = $66,400, at 6% = $3,984
@@ -532,7 +481,7 @@ def test_the_crossed_year_ends_with_december_opt_outs_and_the_next_with_all_deci
 
 
 def test_a_2022_start_uses_the_2022_limits(tmp_path, write_scenario, run_scenario):
-    census = _census(
+    census = census_csv(
         tmp_path,
         "start2022",
         [
@@ -541,14 +490,14 @@ def test_a_2022_start_uses_the_2022_limits(tmp_path, write_scenario, run_scenari
             "S40,1982-01-01,2010-01-01,,true,100000.00,0.04,2080",
         ],
     )
-    _simulate(
+    simulate(
         write_scenario,
         run_scenario,
         "start2022",
         census,
         simulation={"start_year": 2022, "end_year": 2022},
     )
-    snapshot = _snapshot(
+    snapshot = snapshot_of(
         "start2022",
         "deferral_limit_amount, employee_contribution_amount, match_compensation_amount, employer_match_amount",
         2022,
@@ -565,7 +514,7 @@ def test_a_2022_start_uses_the_2022_limits(tmp_path, write_scenario, run_scenari
 
 
 def test_half_cents_round_up_in_a_leap_year(tmp_path, write_scenario, run_scenario):
-    census = _census(
+    census = census_csv(
         tmp_path,
         "rounding",
         [
@@ -573,7 +522,7 @@ def test_half_cents_round_up_in_a_leap_year(tmp_path, write_scenario, run_scenar
             "R2,1985-01-01,2015-01-01,,true,73000.20,0.05,2080",
         ],
     )
-    _simulate(
+    simulate(
         write_scenario,
         run_scenario,
         "rounding",
@@ -581,7 +530,7 @@ def test_half_cents_round_up_in_a_leap_year(tmp_path, write_scenario, run_scenar
         simulation={"start_year": 2028, "end_year": 2028},
         eligibility={"waiting_period_days": 365},
     )
-    snapshot = _snapshot(
+    snapshot = snapshot_of(
         "rounding", "match_compensation_amount, employee_contribution_amount, employer_match_amount", 2028
     )
     # R1: 2 July to 31 December is 183 of 366 days: $50,000.01 / 2 = $25,000.005, a half cent up to

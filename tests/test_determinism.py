@@ -1,7 +1,8 @@
 """Results do not depend on how many threads compute them.
 
 One scenario that uses every kind of money (merit scaled to a budget, a tiered match, a
-service-graded core, catch-up, vesting and forfeitures, auto-enrollment and escalation) is
+service-graded core, catch-up, vesting and forfeitures, auto-enrollment and escalation,
+investment returns and distributions, prior-year ADP and ACP testing) is
 simulated on one small census three times, in fresh data roots, with dbt and DuckDB pinned to
 1, 2 and 4 threads. DuckDB adds floating-point numbers in whatever order its threads finish, so
 a DOUBLE sum anywhere upstream of money would show here as a table that differs.
@@ -32,6 +33,8 @@ SCENARIO = {
         "bands": [{"minimum_service": 0, "rate": 0.02}, {"minimum_service": 5, "rate": 0.035}],
     },
     "vesting": {"schedule": "graded", "years": 4},
+    "balances": {"investment_return_rate": 0.05, "leaver_distribution_rate": 0.3},
+    "nondiscrimination": {"testing_method": "prior_year"},
 }
 
 

@@ -208,6 +208,7 @@ def test_scenario_outputs_are_written_under_exports_with_their_twins(workbook_ru
         "Workforce_Snapshot",
         "Events_Summary",
         "Contributions",
+        "Compliance",
         "Assumptions",
         "Parameters",
         "Definitions",
@@ -442,7 +443,12 @@ def test_assumptions_are_written_in_words_with_rates_as_percentages(configs, bas
         f"File {census_path.name}, SHA-256 {file_sha256(census_path)}."
     )
     limits = [text for topic, text in _rows(base_workbook["Assumptions"]) if topic == "Not modelled"]
-    assert any("no investment return" in text for text in limits)
+    assert any("rate-group test" in text for text in limits)
+    assert rows["Balances"] == (
+        "Accounts start from the census balances and earn 0% a year, credited on 31 December "
+        "(the balance on 1 January all of it, the year's deferrals half of it, employer money allocated "
+        "at year end none). Leavers keep their vested balance in the plan."
+    )
 
 
 @pytest.mark.parametrize(

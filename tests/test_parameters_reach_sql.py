@@ -77,6 +77,7 @@ def test_choices_and_dates_change_the_dbt_variables():
         {"employer_match": {"active_formula": "qaca_match"}},
         {"employer_core": {"type": "service_graded", "bands": [{"minimum_service": 0, "rate": 0.02}]}},
         {"vesting": {"schedule": "cliff"}},
+        {"nondiscrimination": {"testing_method": "prior_year"}},
         {"scenario": {"plan_design_id": "other"}},
         {"eligibility": {"entry_dates": "monthly"}},
         # match and core eligibility: unset, each follows the deferral setting; set, it is its own
@@ -119,6 +120,15 @@ FAMILIES = {
     "match_eligibility": ({"employer_match": {"eligibility": {"waiting_period_days": 730}}}, "employer_match_amount"),
     "employer_core": ({"employer_core": {"enabled": True}}, "employer_core_amount"),
     "vesting": ({"vesting": {"schedule": "immediate"}}, "forfeiture_amount"),
+    "match_response": ({"match_response": {"enabled": True}}, "avg_deferral_rate"),
+    "nondiscrimination": (
+        {"nondiscrimination": {"testing_method": "prior_year", "prior_year_nhce_adp_rate": 0.09}},
+        "fct_compliance.adp_limit_rate",
+    ),
+    "balances": (
+        {"balances": {"investment_return_rate": 0.05, "leaver_distribution_rate": 0.5}},
+        "plan_balance_amount",
+    ),
     # the projected 2027 limit itself (a small census may have nobody at the limit)
     "irs_limits": ({"irs_limits": {"projection_rate": 0.0}}, "int_irs_limits.elective_deferral_limit"),
 }

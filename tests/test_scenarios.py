@@ -164,13 +164,13 @@ def test_one_invalid_file_never_hides_the_others_and_duplicate_ids_are_reported(
     assert any("twin_b.yaml: scenario.name: 'twin' is also defined by twin_a.yaml" in p for p in problems)
 
 
-def test_the_seed_files_validate_and_s3_changes_only_the_match(tmp_path):
+def test_the_seed_files_validate_and_s3_changes_the_match_and_the_response_to_it(tmp_path):
     from planwise_assets.lib.data_root import REPO_ROOT
     from planwise_assets.lib.scenario_files import validate_folder
 
     valid, problems = validate_folder(REPO_ROOT / "scenarios")
     assert problems == []
-    assert {o.path.split(".")[0] for o in valid["s3_enhanced_match"].overrides} == {"employer_match"}
+    assert {o.path.split(".")[0] for o in valid["s3_enhanced_match"].overrides} == {"employer_match", "match_response"}
     assert valid["s1_aip_new_hires"].config.enrollment.auto_enrollment.scope == "new_hires_only"
 
 

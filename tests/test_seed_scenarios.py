@@ -22,8 +22,9 @@ WORKFORCE_FINGERPRINT = (
 def seed_scenarios(planwise_home, instance):
     """Run the repository's scenario files in a data root of their own (other tests have a "baseline" too).
 
-    Returns, per scenario, the yearly (year, participation, employer cost) and a fingerprint of
-    its workforce events.
+    Returns, per scenario, the yearly (year, participation, deferral rate, employer cost, cost
+    rate), a fingerprint of its workforce events and the yearly (year, ADP NHCE average, ADP
+    margin, employee contributions).
     """
     from planwise_assets.client.runs import run_scenario
     from planwise_assets.lib.scenario_files import validate_folder
@@ -43,17 +44,23 @@ def seed_scenarios(planwise_home, instance):
                 "select simulation_year, participation_rate, avg_deferral_rate, total_employer_cost_amount, "
                 "employer_cost_rate from fct_yearly_summary order by 1",
             )
-            results[scenario_id] = (yearly, query(scenario_id, WORKFORCE_FINGERPRINT))
+            compliance = query(
+                scenario_id,
+                "select simulation_year, adp_nhce_average_rate, adp_margin_rate, employee_contribution_amount "
+                "from fct_compliance join fct_yearly_summary using (simulation_year) order by 1",
+            )
+            results[scenario_id] = (yearly, query(scenario_id, WORKFORCE_FINGERPRINT), compliance)
     finally:
         monkeypatch.undo()
-    for scenario_id, (yearly, _) in results.items():
+    for scenario_id, (yearly, _, compliance) in results.items():
         print(scenario_id, [(y, float(p), float(d), float(c), float(pct)) for y, p, d, c, pct in yearly])
+        print(scenario_id, [(y, float(n), float(m), float(e)) for y, n, m, e in compliance])
     return results
 
 
 @pytest.mark.slow
 def test_first_year_participation_orders_all_over_new_hires_over_baseline(seed_scenarios):
-    first = {scenario_id: yearly[0][1] for scenario_id, (yearly, _) in seed_scenarios.items()}
+    first = {scenario_id: yearly[0][1] for scenario_id, (yearly, *_) in seed_scenarios.items()}
     assert first["s2_aip_all"] > first["s1_aip_new_hires"] > first["baseline"]
 
 
@@ -66,5 +73,22 @@ def test_enhanced_match_costs_more_than_baseline_every_year(seed_scenarios):
 
 @pytest.mark.slow
 def test_plan_changes_leave_the_workforce_events_identical(seed_scenarios):
-    digests = {scenario_id: fingerprint for scenario_id, (_, fingerprint) in seed_scenarios.items()}
+    digests = {scenario_id: fingerprint for scenario_id, (_, fingerprint, _) in seed_scenarios.items()}
     assert len(set(map(str, digests.values()))) == 1, digests
+
+
+@pytest.mark.slow
+def test_auto_enrolling_everyone_raises_the_nhce_average_and_the_adp_margin(seed_scenarios):
+    baseline, everyone = seed_scenarios["baseline"][2], seed_scenarios["s2_aip_all"][2]
+    for (year, baseline_nhce, baseline_margin, _), (_, nhce, margin, _) in zip(baseline, everyone, strict=True):
+        assert nhce > baseline_nhce, year
+        assert margin > baseline_margin, year
+
+
+@pytest.mark.slow
+def test_the_enhanced_match_with_the_response_raises_deferrals(seed_scenarios):
+    baseline, enhanced = seed_scenarios["baseline"], seed_scenarios["s3_enhanced_match"]
+    for (year, _, baseline_rate, *_), (_, _, rate, *_) in zip(baseline[0], enhanced[0], strict=True):
+        assert rate > baseline_rate, year
+    for (year, *_, baseline_deferrals), (*_, deferrals) in zip(baseline[2], enhanced[2], strict=True):
+        assert deferrals > baseline_deferrals, year

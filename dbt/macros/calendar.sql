@@ -42,3 +42,6 @@
     {%- endfor %}
     ) as {{ name }}({{ columns | join(', ') }})
 {%- endmacro %}
+
+{# The census date: the last day before the first simulated year (planwise_assets ScenarioConfig.census_date). #}
+{% macro census_date() -%} make_date({{ var('start_year') }} - 1, 12, 31) {%- endmacro %}

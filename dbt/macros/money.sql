@@ -60,3 +60,11 @@
         + {{ millionths(rate_after) }} * {{ cent_days_earned('greatest(' ~ start_date ~ ', ' ~ rate_change_date ~ ')', end_date) }}
     )
 {%- endmacro %}
+
+{#
+  divide_rounded for a numerator of either sign (an investment return may be a loss): the
+  quotient of its size, rounded half up, with its sign, i.e. a half cent away from zero.
+#}
+{% macro divide_rounded_signed(numerator, denominator, scale) -%}
+    (sign({{ numerator }}) * {{ divide_rounded('abs(' ~ numerator ~ ')', denominator, scale) }})
+{%- endmacro %}

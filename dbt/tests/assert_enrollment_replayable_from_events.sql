@@ -1,8 +1,8 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_workforce_snapshot'}}}) }}
 -- Enrollment state is reproducible from the event log: an employee is enrolled at year end
 -- exactly when they were a census participant or have an enrollment event, and their
--- deferral rate is the rate of their latest enrollment or escalation event (else the
--- census rate).
+-- deferral rate is the rate of their latest enrollment, deferral change or escalation event
+-- (else the census rate).
 with
 
 census_participants as (
@@ -15,7 +15,7 @@ census_participants as (
 yearly_rates as (
     select employee_id, simulation_year, arg_max(new_rate, event_sequence) as new_rate
     from {{ ref('fct_yearly_events') }}
-    where event_type in ('enrollment', 'deferral_escalation')
+    where event_type in ('enrollment', 'deferral_change', 'deferral_escalation')
     group by employee_id, simulation_year
 ),
 

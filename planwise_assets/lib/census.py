@@ -16,9 +16,9 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -31,12 +31,25 @@ from planwise_assets.lib.files import one_line, open_regular_file
 from planwise_assets.lib.scenario_config import MAX_CENSUS_EMPLOYEES, MAX_SEED, ScenarioConfig
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("employee_id", "birth_date", "hire_date", "annual_pay")
+# The plan's state at the census date (docs/census.md, "Plan state"): account balances, vesting
+# service, the census year's compensation, ownership and officers. Column -> value used when a
+# user's file leaves the column out; "derived" stays empty here and the simulation derives it
+# (vesting service from the hire date, compensation from pay and the days employed).
+PLAN_STATE_COLUMNS: dict[str, object] = {
+    "employee_balance": 0.0,
+    "employer_balance": 0.0,
+    "vesting_service_years": "derived",
+    "prior_year_compensation": "derived",
+    "ownership_rate": 0.0,
+    "is_officer": False,
+}
 # Column -> value used when a user's file leaves the column out ("derived": computed from dates).
 OPTIONAL_COLUMNS: dict[str, object] = {
     "termination_date": None,
     "active": "derived",
     "deferral_rate": 0.0,
     "scheduled_hours": 2080,
+    **PLAN_STATE_COLUMNS,
 }
 COLUMNS: tuple[str, ...] = (
     "employee_id",
@@ -47,6 +60,7 @@ COLUMNS: tuple[str, ...] = (
     "annual_pay",
     "deferral_rate",
     "scheduled_hours",
+    *PLAN_STATE_COLUMNS,
 )
 DATE_COLUMNS: tuple[str, ...] = ("birth_date", "hire_date", "termination_date")
 # Dates are Arrow date32 columns: DuckDB reads them as DATE even when every value is null
@@ -61,13 +75,25 @@ ARROW_SCHEMA = pa.schema(
         ("annual_pay", pa.float64()),
         ("deferral_rate", pa.float64()),
         ("scheduled_hours", pa.int64()),
+        ("employee_balance", pa.float64()),
+        ("employer_balance", pa.float64()),
+        ("vesting_service_years", pa.int64()),
+        ("prior_year_compensation", pa.float64()),
+        ("ownership_rate", pa.float64()),
+        ("is_officer", pa.bool_()),
     ]
 )
 
+# Part of a generated census's file name: a file written by an earlier generator (version 1 had
+# no plan state) is never taken for one of this version.
+GENERATOR_VERSION = 2
 DAYS_PER_YEAR = 365.25
 MIN_HIRE_AGE_DAYS = 6576  # 18 years is at most 6575 days; one day of margin for rounding
 DEFERRAL_RATES = np.round(np.arange(1, 16) / 100, 2)  # 0.01 .. 0.15
 DEFERRAL_WEIGHTS = np.array([3, 5, 12, 14, 14, 16, 5, 7, 3, 8, 1, 3, 1, 1, 7]) / 100
+# the census year's pay was about half a year's raise (3.5% merit and COLA on 1 July) lower
+CENSUS_YEAR_PAY_FACTOR = 1 - 0.035 / 2
+MAX_SAVING_YEARS = 30.0
 MAX_SHOWN = 5
 MAX_HOURS = 8784  # hours in a leap year
 # What a census row may hold. A person outside these ages would fall outside the age bands and
@@ -82,6 +108,11 @@ _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
 
+def _arrow_column(values: object, arrow_type: pa.DataType) -> pd.Series:
+    """An Arrow-backed column: DuckDB sees its type and its nulls (a NaN float would stay NaN)."""
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, type=arrow_type, from_pandas=True)))
+
+
 def _frame(
     employee_id: Sequence[str],
     birth: object,
@@ -91,22 +122,27 @@ def _frame(
     pay: object,
     rate: object,
     hours: object,
+    plan_state: dict[str, object],
 ) -> pd.DataFrame:
     """Build the normalized frame; generator and reader share it so their dtypes cannot drift."""
-
-    def dates(values: object) -> pd.Series:
-        return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, type=pa.date32(), from_pandas=True)))
-
     df = pd.DataFrame(
         {
             "employee_id": pd.Series(list(employee_id), dtype="str"),
-            "birth_date": dates(birth),
-            "hire_date": dates(hire),
-            "termination_date": dates(term),
+            "birth_date": _arrow_column(birth, pa.date32()),
+            "hire_date": _arrow_column(hire, pa.date32()),
+            "termination_date": _arrow_column(term, pa.date32()),
             "active": np.asarray(active, dtype=bool),
             "annual_pay": np.round(np.asarray(pay, dtype=np.float64), 2),
             "deferral_rate": np.round(np.asarray(rate, dtype=np.float64), 4),
             "scheduled_hours": np.asarray(hours, dtype=np.int64),
+            "employee_balance": np.round(np.asarray(plan_state["employee_balance"], dtype=np.float64), 2),
+            "employer_balance": np.round(np.asarray(plan_state["employer_balance"], dtype=np.float64), 2),
+            "vesting_service_years": _arrow_column(plan_state["vesting_service_years"], pa.int64()),
+            "prior_year_compensation": _arrow_column(
+                np.round(np.asarray(plan_state["prior_year_compensation"], dtype=np.float64), 2), pa.float64()
+            ),
+            "ownership_rate": np.round(np.asarray(plan_state["ownership_rate"], dtype=np.float64), 4),
+            "is_officer": np.asarray(plan_state["is_officer"], dtype=bool),
         }
     )
     return df.sort_values("employee_id", kind="stable", ignore_index=True)
@@ -167,17 +203,71 @@ def generate_census(employees: int, seed: int, census_date: dt.date) -> pd.DataF
     rate = np.where(participates, rng.choice(DEFERRAL_RATES, size=n, p=DEFERRAL_WEIGHTS), 0.0)
 
     day0 = np.datetime64(census_date, "D")
+    hire = day0 - tenure
+    term = np.where(terminated, day0 + term_offset, np.datetime64("NaT", "D"))
     width = max(7, len(str(n)))
     return _frame(
         employee_id=[f"EMP{i:0{width}d}" for i in range(1, n + 1)],
         birth=day0 - age_days,
-        hire=day0 - tenure,
-        term=np.where(terminated, day0 + term_offset, np.datetime64("NaT", "D")),
+        hire=hire,
+        term=term,
         active=~terminated,
         pay=pay,
         rate=rate,
         hours=hours,
+        plan_state=_generated_plan_state(rng, census_date, hire, term, pay, rate, executive),
     )
+
+
+def _completed_years(start: np.ndarray, end: np.datetime64) -> np.ndarray:
+    """Whole calendar years from each start date to `end`, as a birthday or a service anniversary counts them."""
+    start_month = start.astype("datetime64[M]")
+    end_month = end.astype("datetime64[M]")
+    years = end.astype("datetime64[Y]").astype(np.int64) - start.astype("datetime64[Y]").astype(np.int64)
+    month_of = start_month.astype(np.int64) % 12, end_month.astype(np.int64) % 12
+    day_of = (start - start_month).astype(np.int64), (end - end_month).astype(np.int64)
+    before_anniversary = (month_of[1] < month_of[0]) | ((month_of[1] == month_of[0]) & (day_of[1] < day_of[0]))
+    return years - before_anniversary
+
+
+def _generated_plan_state(
+    rng: np.random.Generator,
+    census_date: dt.date,
+    hire: np.ndarray,
+    term: np.ndarray,
+    pay: np.ndarray,
+    rate: np.ndarray,
+    executive: np.ndarray,
+) -> dict[str, object]:
+    """Plan state that fits each row (docs/census.md). Drawn after every other column, so that the
+    columns a census had before these existed come out exactly as they did."""
+    n = len(pay)
+    day0 = np.datetime64(census_date, "D")
+    # balances: the years' deferrals and a 50%-of-6% match on them, grown by a lognormal return
+    saving_years = np.minimum((day0 - hire).astype(np.int64) / DAYS_PER_YEAR, MAX_SAVING_YEARS)
+    growth = np.exp(rng.normal(np.log(1.2), 0.3, n))
+    employee_balance = rate * pay * saving_years * growth
+    employer_balance = 0.5 * np.minimum(rate, 0.06) * pay * saving_years * growth
+    # the census year's compensation: pay for the days employed from 1 January to the census date
+    year_start = np.datetime64(dt.date(census_date.year, 1, 1), "D")
+    days_in_year = (np.datetime64(dt.date(census_date.year + 1, 1, 1), "D") - year_start).astype(np.int64)
+    last_day = np.where(np.isnat(term), day0, np.minimum(term, day0))
+    days = np.maximum((last_day - np.maximum(hire, year_start)).astype(np.int64) + 1, 0)
+    # about a third of the executives are officers; 3 owners plus one per 2,000 employees, among
+    # the executives when there are enough, hold 60% of the company between them
+    officer = executive & (rng.random(n) < 1 / 3)
+    owner_count = min(n, 3 + n // 2000)
+    pool = np.flatnonzero(executive) if executive.sum() >= owner_count else np.arange(n)
+    ownership = np.zeros(n)
+    ownership[rng.choice(pool, size=owner_count, replace=False)] = 0.6 * rng.dirichlet(np.ones(owner_count))
+    return {
+        "employee_balance": employee_balance,
+        "employer_balance": employer_balance,
+        "vesting_service_years": _completed_years(hire, day0),
+        "prior_year_compensation": pay * CENSUS_YEAR_PAY_FACTOR * days / days_in_year,
+        "ownership_rate": ownership,
+        "is_officer": officer,
+    }
 
 
 # --------------------------------------------------------------------------- writing
@@ -186,6 +276,22 @@ def generate_census(employees: int, seed: int, census_date: dt.date) -> pd.DataF
 def _format_rate(rate: float) -> str:
     text = f"{rate:.4f}".rstrip("0")
     return text + "0" if text.endswith(".") else text
+
+
+def _plan_state_fields(table: pa.Table) -> list[list[str]]:
+    """The plan-state columns as CSV fields: money with 2 decimals, an empty field for a derived value."""
+
+    def money(values: list[float | None]) -> list[str]:
+        return ["" if v is None else f"{v:.2f}" for v in values]
+
+    return [
+        money(table["employee_balance"].to_pylist()),
+        money(table["employer_balance"].to_pylist()),
+        ["" if v is None else str(v) for v in table["vesting_service_years"].to_pylist()],
+        money(table["prior_year_compensation"].to_pylist()),
+        [_format_rate(r) for r in table["ownership_rate"].to_pylist()],
+        ["true" if o else "false" for o in table["is_officer"].to_pylist()],
+    ]
 
 
 def write_census(df: pd.DataFrame, path: Path) -> None:
@@ -211,6 +317,7 @@ def write_census(df: pd.DataFrame, path: Path) -> None:
         [f"{p:.2f}" for p in table["annual_pay"].to_pylist()],
         [_format_rate(r) for r in table["deferral_rate"].to_pylist()],
         [str(h) for h in table["scheduled_hours"].to_pylist()],
+        *_plan_state_fields(table),
         strict=True,
     )
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -452,7 +559,54 @@ def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
             show_value="scheduled_hours",
         )
 
-    return _frame(ids, birth, hire, term, active, pay, rate, [int(h) for h in hours])
+    plan_state = _plan_state(raw, len(rows), birth, census_date, fail)
+    return _frame(ids, birth, hire, term, active, pay, rate, [int(h) for h in hours], plan_state)
+
+
+def _plan_state(
+    raw: dict[str, list[str]],
+    rows: int,
+    birth: list[dt.date],
+    census_date: dt.date,
+    fail: Callable[..., NoReturn],
+) -> dict[str, list[object]]:
+    """The plan-state columns parsed and checked (docs/census.md, check 10). A column left out takes
+    its default; a derived one (vesting service, prior-year compensation) may also leave a field empty."""
+    rules: list[tuple[str, Callable[[str], object], Callable[[int, Any], bool], str]] = [
+        ("employee_balance", _parse_number, lambda i, v: v >= 0, "employee_balance missing, not a number or negative"),
+        ("employer_balance", _parse_number, lambda i, v: v >= 0, "employer_balance missing, not a number or negative"),
+        (
+            "vesting_service_years",
+            _parse_number,
+            lambda i, v: v == int(v) and 0 <= v <= _age(birth[i], census_date),
+            "vesting_service_years not a whole number from 0 to the age at the census date",
+        ),
+        ("prior_year_compensation", _parse_number, lambda i, v: v >= 0, "prior_year_compensation not a number >= 0"),
+        ("ownership_rate", _parse_number, lambda i, v: 0 <= v <= 1, "ownership_rate missing or not between 0 and 1"),
+        ("is_officer", _parse_bool, lambda i, v: isinstance(v, bool), "is_officer is not true/false"),
+    ]
+    values: dict[str, list[object]] = {}
+    for column, parse, valid, reason in rules:
+        default = PLAN_STATE_COLUMNS[column]
+        derived = default == "derived"
+        if column not in raw:
+            values[column] = [None if derived else default] * rows
+            continue
+        given = [bool(text) or not derived for text in raw[column]]
+        parsed = [parse(text) if present else None for text, present in zip(raw[column], given, strict=True)]
+        bad = [i for i, v in enumerate(parsed) if given[i] and (v is None or not valid(i, v))]
+        if bad:
+            fail(reason, bad, show_value=column)
+        values[column] = parsed
+    if round(sum(values["ownership_rate"]), 6) > 1:
+        owners = [i for i, v in enumerate(values["ownership_rate"]) if v > 0]
+        fail("ownership_rate adds up to more than 1 (100%)", owners, show_value="ownership_rate")
+    values["vesting_service_years"] = [None if v is None else int(v) for v in values["vesting_service_years"]]
+    return values
+
+
+def _age(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def census_file(config: ScenarioConfig) -> Path:
@@ -460,11 +614,8 @@ def census_file(config: ScenarioConfig) -> Path:
     if config.census.path is not None:
         return config.census.path
     settings = config.census
-    path = (
-        planwise_home()
-        / "census"
-        / (f"generated_{settings.employees}_seed{settings.seed}_{config.census_date.isoformat()}.csv")
-    )
+    name = f"generated_v{GENERATOR_VERSION}_{settings.employees}_seed{settings.seed}_{config.census_date.isoformat()}"
+    path = planwise_home() / "census" / f"{name}.csv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp.csv")

@@ -248,6 +248,46 @@ class VestingSection(_Section):
     years: int = Field(default=5, ge=1, le=6)
 
 
+class BalancesSection(_Section):
+    """How account balances roll forward (docs/dc_plan.md, rule 10)."""
+
+    # the year's investment return, credited on 31 December: the balance at the start of the
+    # year earns all of it, the year's deferrals half of it (made through the year), employer
+    # money allocated at year end none; a negative rate is a loss
+    investment_return_rate: float = Field(default=0.0, ge=-0.5, le=0.5)
+    # share of the year's leavers who take their vested balance out when they leave (a seeded
+    # draw per leaver); the others keep it in the plan, where it goes on earning the return
+    leaver_distribution_rate: float = Field(default=0.0, ge=0, le=1)
+
+
+class NondiscriminationSection(_Section):
+    """The yearly HCE determination and ADP/ACP tests (docs/dc_plan.md, rules 11 to 13)."""
+
+    # the NHCE averages the HCEs are compared with: this year's, or last year's (IRC 401(k)(3)(A))
+    testing_method: Literal["current_year", "prior_year"] = "current_year"
+    # IRC 414(q)(1)(B)(ii): pay above the threshold makes an HCE only within the top 20% by pay
+    top_paid_group_election: bool = False
+    # the NHCE averages of the year before the first simulated one, for the prior-year method;
+    # 3% is what IRC 401(k)(3)(E) and 401(m)(3) deem for a plan's first year
+    prior_year_nhce_adp_rate: float = Field(default=0.03, ge=0, le=1)
+    prior_year_nhce_acp_rate: float = Field(default=0.03, ge=0, le=1)
+
+
+class MatchResponseSection(_Section):
+    """Employees who raise their deferral to the rate earning the full match when the formula changes.
+
+    The scenario's formula takes effect on 1 January of its first year: an enrolled employee
+    deferring less than the rate that earns the whole match moves up to it with this probability
+    times age and pay band multipliers (seed match_response_multipliers); the others keep
+    their rate (docs/dc_plan.md, rule 15).
+    """
+
+    enabled: bool = False
+    # a quarter of those below the full-match rate: an assumption to calibrate against the
+    # sponsor's own experience of a formula change
+    probability: float = Field(default=0.25, ge=0, le=1)
+
+
 class IrsLimitsSection(_Section):
     # growth assumed for limits after the last published year, before statutory rounding
     projection_rate: float = Field(default=0.025, ge=0, le=0.1)
@@ -267,6 +307,9 @@ class ScenarioConfig(_Section):
     employer_match: EmployerMatchSection = EmployerMatchSection()
     employer_core: EmployerCoreSection = EmployerCoreSection()
     vesting: VestingSection = VestingSection()
+    balances: BalancesSection = BalancesSection()
+    nondiscrimination: NondiscriminationSection = NondiscriminationSection()
+    match_response: MatchResponseSection = MatchResponseSection()
     irs_limits: IrsLimitsSection = IrsLimitsSection()
 
     @property

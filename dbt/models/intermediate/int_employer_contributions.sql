@@ -15,10 +15,12 @@
 -- 401(a)(17) (Treas. Reg. 1.415(c)-2(f)), i.e. plan_compensation. An excess reduces core
 -- first, then match. Deferrals are never reduced: without catch-up they are at most 100% of
 -- the same capped pay (deferral rates are at most 100%), so employer money always covers it.
--- Then vesting: the employer balance is last year's balance plus this year's match and core
--- (investment returns are not modelled); vesting service is whole years from hire to the last
--- day worked and the vested share follows the scenario's schedule; a leaver forfeits the
--- non-vested part of the employer balance. Money is exact and rounded once (macros/money.sql).
+-- Then vesting: the employer money is last year's balance, its investment return for the year
+-- (macros/balances.sql; the year's match and core, allocated at year end, earn none) and this
+-- year's match and core; vesting service is whole years from the vesting service date (the hire
+-- date unless the census said otherwise) to the last day worked and the vested share follows the
+-- scenario's schedule; a leaver forfeits the non-vested part of the employer money. Money is exact
+-- and rounded once (macros/money.sql).
 with
 
 limits as (
@@ -37,7 +39,8 @@ people as (
         employment.tenure_years,
         employment.employer_balance_at_start,
         employment.vested_pct_at_start,
-        {{ whole_years('employment.hire_date', 'employment.last_day_worked') }} as vesting_service_years,
+        {{ investment_return('employment.employer_balance_at_start') }} as employer_return_amount,
+        {{ whole_years('employment.vesting_service_date', 'employment.last_day_worked') }} as vesting_service_years,
         contributions.employee_contribution_amount,
         contributions.catch_up_amount,
         contributions.matched_deferral_amount,
@@ -76,13 +79,7 @@ match_tiers as (
 match_band as (
     select
         people.employee_id,
-        {% if var('match_basis') == 'service' -%}
-        people.tenure_years
-        {%- elif var('match_basis') == 'points' -%}
-        people.age + people.tenure_years
-        {%- else -%}
-        0
-        {%- endif %} as band_measure
+        {{ match_band_measure('people.age', 'people.tenure_years') }} as band_measure
     from people
 ),
 
@@ -174,7 +171,7 @@ employer as (
 vested as (
     select
         employer.*,
-        employer_balance_at_start + match_amount + core_amount as employer_money,
+        employer_balance_at_start + employer_return_amount + match_amount + core_amount as employer_money,
         {{ vested_share('vesting_service_years') }} as vested_pct
     from employer
 )
@@ -185,6 +182,7 @@ select
     core_amount as employer_core_amount,
     match_amount as employer_match_amount,
     cast(excess_415c as decimal(14, 2)) as reduced_by_415c_amount,
+    employer_return_amount,
     vesting_service_years,
     vested_pct,
     vested_pct_at_start,

@@ -1,7 +1,8 @@
 -- Everyone employed at some point in the year with the workforce outcome: last day worked,
 -- pay rate at the start and at year end (changing on the review date), level, age and
 -- tenure on the last day worked, the age they attain by 31 December (catch-up), and the plan
--- state they started the year with.
+-- state they started the year with (balances, vested share, vesting service date, ownership,
+-- officer flag; a hire starts with none, vesting service from the hire date).
 -- Eligibility, one date per source of money (macros/eligibility.sql): deferrals, match and
 -- core each from their own waiting period, minimum age and entry dates (match and core default
 -- to the deferral settings). Eligible to defer this year if that date falls on or before their
@@ -12,7 +13,8 @@ start_population as (
     select
         employee_id, birth_date, hire_date, level, annual_pay, deferral_rate, scheduled_hours,
         is_enrolled, enrollment_date, enrollment_source, has_opted_out, escalation_opted_out,
-        escalation_count, employer_balance, vested_pct,
+        escalation_count, employee_balance, employer_balance, vested_pct, vesting_service_date,
+        ownership_rate, is_officer,
         false as is_new_hire
     from {{ ref('int_workforce_start') }}
     where simulation_year = {{ var('simulation_year') }}
@@ -23,7 +25,9 @@ hires as (
         employee_id, birth_date, hire_date, level, annual_pay, deferral_rate, scheduled_hours,
         false as is_enrolled, cast(null as date) as enrollment_date, cast(null as varchar) as enrollment_source,
         false as has_opted_out, false as escalation_opted_out, 0 as escalation_count,
-        cast(0 as decimal(14, 2)) as employer_balance, cast(0 as decimal(6, 4)) as vested_pct,
+        cast(0 as decimal(14, 2)) as employee_balance, cast(0 as decimal(14, 2)) as employer_balance,
+        cast(0 as decimal(6, 4)) as vested_pct, hire_date as vesting_service_date,
+        cast(0 as decimal(8, 6)) as ownership_rate, false as is_officer,
         true as is_new_hire
     from {{ ref('int_hires') }}
     where simulation_year = {{ var('simulation_year') }}
@@ -121,8 +125,12 @@ select
     has_opted_out as opted_out_at_start,
     escalation_opted_out as escalation_opted_out_at_start,
     escalation_count as escalation_count_at_start,
+    employee_balance as employee_balance_at_start,
     employer_balance as employer_balance_at_start,
     vested_pct as vested_pct_at_start,
+    vesting_service_date,
+    ownership_rate,
+    is_officer,
     eligibility_date,
     eligibility_date <= last_day_worked as is_eligible,
     eligibility_date between {{ year_start() }} and last_day_worked as became_eligible_this_year,

@@ -1,6 +1,8 @@
--- The IRS limits for the simulation year. Published years come from the irs_limits seed
--- (2020 on); a later year is the last published value grown by the scenario's projection rate
--- and rounded down to the statutory increment (402(g) and catch-ups $500, 415(c) $1,000,
+-- The year's IRS limits, and the HCE and key-employee thresholds of the year before (the
+-- look-back year of IRC 414(q)(1)(B) and the top-heavy determination year of 416(i)(1)(A)).
+-- Published years come from the irs_limits seed (2019 on: 2019 only as the look-back year of a
+-- 2020 start); a later year is the last published value grown by the scenario's projection
+-- rate and rounded down to the statutory increment (402(g) and catch-ups $500, 415(c) $1,000,
 -- 401(a)(17), HCE and key employee $5,000), and flagged as an estimate. The super catch-up is
 -- null before 2025, when it did not exist.
 with
@@ -13,11 +15,19 @@ latest as (
     select * from published where plan_year = (select max(plan_year) from published)
 ),
 
+-- this year and the year before
+plan_years as (
+    select unnest([{{ var('simulation_year') }} - 1, {{ var('simulation_year') }}]) as plan_year
+),
+
 growth as (
     select
-        latest.*,
-        pow(1 + {{ rate('irs_projection_rate') }}, {{ var('simulation_year') }} - latest.plan_year) as factor
-    from latest
+        plan_years.plan_year,
+        latest.* exclude (plan_year),
+        pow(1 + {{ rate('irs_projection_rate') }}, plan_years.plan_year - latest.plan_year) as factor
+    from plan_years
+    cross join latest
+    where plan_years.plan_year > latest.plan_year
 ),
 
 -- The growth factor is the one floating-point step left (DuckDB has no exact power of a
@@ -30,33 +40,43 @@ growth as (
 } %}
 projected as (
     select
-        {{ var('simulation_year') }} as plan_year,
+        plan_year,
         {% for limit, increment in projected_limits.items() %}
         floor(cast({{ limit }} * factor as decimal(18, 6)) / {{ increment }}) * {{ increment }} as {{ limit }},
         {% endfor %}
         true as is_estimate
     from growth
-    where {{ var('simulation_year') }} > plan_year
 ),
 
-this_year as (
+by_year as (
     select
         plan_year, elective_deferral_limit, catch_up_limit, super_catch_up_limit, annual_additions_limit,
         compensation_limit, hce_threshold, key_employee_threshold, false as is_estimate
     from published
-    where plan_year = {{ var('simulation_year') }}
+    where plan_year in (select plan_year from plan_years)
     union all
     select * from projected
+),
+
+this_year as (
+    select * from by_year where plan_year = {{ var('simulation_year') }}
+),
+
+look_back_year as (
+    select hce_threshold, key_employee_threshold from by_year where plan_year = {{ var('simulation_year') }} - 1
 )
 
 select
     {{ scenario_columns() }},
-    cast(elective_deferral_limit as decimal(14, 2)) as elective_deferral_limit,
-    cast(catch_up_limit as decimal(14, 2)) as catch_up_limit,
-    cast(super_catch_up_limit as decimal(14, 2)) as super_catch_up_limit,
-    cast(annual_additions_limit as decimal(14, 2)) as annual_additions_limit,
-    cast(compensation_limit as decimal(14, 2)) as compensation_limit,
-    cast(hce_threshold as decimal(14, 2)) as hce_threshold,
-    cast(key_employee_threshold as decimal(14, 2)) as key_employee_threshold,
-    is_estimate
+    cast(this_year.elective_deferral_limit as decimal(14, 2)) as elective_deferral_limit,
+    cast(this_year.catch_up_limit as decimal(14, 2)) as catch_up_limit,
+    cast(this_year.super_catch_up_limit as decimal(14, 2)) as super_catch_up_limit,
+    cast(this_year.annual_additions_limit as decimal(14, 2)) as annual_additions_limit,
+    cast(this_year.compensation_limit as decimal(14, 2)) as compensation_limit,
+    cast(this_year.hce_threshold as decimal(14, 2)) as hce_threshold,
+    cast(this_year.key_employee_threshold as decimal(14, 2)) as key_employee_threshold,
+    this_year.is_estimate,
+    cast(look_back_year.hce_threshold as decimal(14, 2)) as prior_year_hce_threshold,
+    cast(look_back_year.key_employee_threshold as decimal(14, 2)) as prior_year_key_employee_threshold
 from this_year
+cross join look_back_year

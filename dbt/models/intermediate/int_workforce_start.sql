@@ -1,7 +1,8 @@
 -- Actives at the start of the simulation year, with age, tenure and bands as of 1 January
 -- and their plan state. First year: the census actives, placed on a level by pay; census
--- participants (deferral rate > 0) are enrolled at their census rate, with no employer
--- balance carried in. Later years: last year's year-end actives with their plan state.
+-- participants (deferral rate > 0) are enrolled at their census rate, with the census's
+-- balances, vesting service (as a vesting service date, macros/balances.sql), ownership and
+-- officer flag. Later years: last year's year-end actives with their plan state.
 with
 
 {% if var('simulation_year') == var('start_year') %}
@@ -24,8 +25,12 @@ population as (
         false as has_opted_out,
         false as escalation_opted_out,
         0 as escalation_count,
-        cast(0 as decimal(14, 2)) as employer_balance,
-        {{ vested_share(whole_years('census.hire_date', year_start() ~ ' - 1')) }} as vested_pct
+        census.employee_balance,
+        census.employer_balance,
+        {{ vested_share(whole_years(vesting_service_date('census'), census_date())) }} as vested_pct,
+        {{ vesting_service_date('census') }} as vesting_service_date,
+        census.ownership_rate,
+        census.is_officer
     from {{ ref('stg_census') }} as census
     where census.active
 ),
@@ -45,9 +50,13 @@ population as (
         has_opted_out,
         escalation_opted_out,
         escalation_count,
+        employee_balance_amount as employee_balance,
         employer_balance_amount as employer_balance,
-        vested_rate as vested_pct
-    from {{ prior_year_snapshot() }}
+        vested_rate as vested_pct,
+        vesting_service_date,
+        ownership_rate,
+        is_officer
+    from {{ prior_year('fct_workforce_snapshot') }}
     where simulation_year = {{ var('simulation_year') }} - 1
         and employment_status = 'active'
 ),
@@ -76,8 +85,12 @@ select
     dated.has_opted_out,
     dated.escalation_opted_out,
     dated.escalation_count,
+    dated.employee_balance,
     dated.employer_balance,
     dated.vested_pct,
+    dated.vesting_service_date,
+    dated.ownership_rate,
+    dated.is_officer,
     dated.age,
     dated.tenure_years,
     age_bands.age_band,

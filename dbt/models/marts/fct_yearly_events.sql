@@ -1,7 +1,8 @@
 -- The immutable event log of one scenario-year: workforce events (hire, termination,
 -- new_hire_termination, promotion, raise) and plan events (eligibility, enrollment,
--- opt_out, deferral_escalation, employer_match, employer_core, vesting_change,
--- forfeiture). Re-running a year replaces exactly that year's rows. event_id is
+-- opt_out, deferral_change (event_detail: the reason), deferral_escalation, employer_match,
+-- employer_core, vesting_change, forfeiture, distribution). Re-running a year replaces exactly
+-- that year's rows. event_id is
 -- deterministic (scenario, year, employee, event type); event_sequence orders an
 -- employee's events within the year.
 with
@@ -33,6 +34,16 @@ enrollment_decisions as (
         null, enrollment_source
     from {{ ref('int_enrollment_changes') }}
     where simulation_year = {{ var('simulation_year') }}
+),
+
+-- an employee moving up to the rate that earns the whole match when the formula changes
+match_responses as (
+    select
+        employee_id, 'deferral_change', 3, make_date({{ var('simulation_year') }}, 1, 1),
+        null, null, null, null,
+        rate_before_match_response, rate_before_escalation, null, 'match_response'
+    from {{ ref('int_plan_participation') }}
+    where simulation_year = {{ var('simulation_year') }} and responded_to_match
 ),
 
 escalations as (
@@ -124,10 +135,21 @@ forfeitures as (
     where forfeiture_amount > 0
 ),
 
+-- a leaver who takes their balance out, on their last day
+distributions as (
+    select
+        accounts.employee_id, 'distribution', 12, employment.last_day_worked,
+        null, null, null, null, null, null, accounts.distribution_amount, null
+    from {{ ref('int_account_balances') }} as accounts
+    inner join employment on employment.employee_id = accounts.employee_id
+    where accounts.simulation_year = {{ var('simulation_year') }} and accounts.distribution_amount > 0
+),
+
 all_events as (
     select * from hires
     union all select * from eligibility
     union all select * from enrollment_decisions
+    union all select * from match_responses
     union all select * from escalations
     union all select * from promotions
     union all select * from raises
@@ -137,6 +159,7 @@ all_events as (
     union all select * from experienced_terminations
     union all select * from new_hire_terminations
     union all select * from forfeitures
+    union all select * from distributions
 ),
 
 banded as (

@@ -1,7 +1,9 @@
 -- One row per scenario-year: headcount flow, events, payroll and the plan's key metrics.
 -- participation_rate = enrolled actives / eligible actives; avg_deferral_rate over enrolled
--- actives; employer cost = match + core, also as a share of payroll (total prorated pay).
--- Averages and shares are exact, rounded once (to the cent, or to six decimal places).
+-- actives; employer cost = match + core, also as a share of payroll (total prorated pay); the
+-- plan's balances at year end over every account (former employees' included), the year's
+-- investment return and distributions. Averages and shares are exact, rounded once (to the
+-- cent, or to six decimal places).
 with
 
 plan as (
@@ -20,7 +22,8 @@ events as (
         count(*) filter (where event_type = 'enrollment' and event_detail = 'auto') as auto_enrollments,
         count(*) filter (where event_type = 'enrollment' and event_detail = 'voluntary') as voluntary_enrollments,
         count(*) filter (where event_type = 'opt_out') as opt_outs,
-        count(*) filter (where event_type = 'deferral_escalation') as escalations
+        count(*) filter (where event_type = 'deferral_escalation') as escalations,
+        count(*) filter (where event_type = 'deferral_change') as deferral_changes
     from {{ ref('fct_yearly_events') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
@@ -41,6 +44,17 @@ snapshot as (
         count(*) filter (where is_at_402g_limit) as employees_at_402g_limit,
         sum(forfeiture_amount) as forfeitures
     from {{ ref('fct_workforce_snapshot') }}
+    where simulation_year = {{ var('simulation_year') }}
+),
+
+accounts as (
+    select
+        sum(employee_balance + employer_balance) as plan_balance,
+        sum(investment_return_amount) as investment_return,
+        sum(distribution_amount) as distributions,
+        count(*) filter (where employment_status <> 'active' and employee_balance + employer_balance > 0)
+            as former_participants
+    from {{ ref('int_account_balances') }}
     where simulation_year = {{ var('simulation_year') }}
 )
 
@@ -91,7 +105,13 @@ select
     events.voluntary_enrollments,
     events.opt_outs,
     events.escalations,
-    cast(snapshot.forfeitures as decimal(18, 2)) as forfeiture_amount
+    events.deferral_changes,
+    cast(snapshot.forfeitures as decimal(18, 2)) as forfeiture_amount,
+    cast(accounts.plan_balance as decimal(18, 2)) as plan_balance_amount,
+    cast(accounts.investment_return as decimal(18, 2)) as investment_return_amount,
+    cast(accounts.distributions as decimal(18, 2)) as distribution_amount,
+    accounts.former_participants
 from plan
 cross join events
 cross join snapshot
+cross join accounts

@@ -22,11 +22,13 @@ from planwise_assets.defs.exports.formats import BOOLEAN_TEXT, cell_value
 from planwise_assets.defs.exports.sources import configuration_used
 from planwise_assets.lib.census import census_file, file_sha256
 from planwise_assets.lib.scenario_config import (
+    BalancesSection,
     ContributionEligibility,
     CoreBand,
     EligibilitySection,
     MatchBand,
     MatchTier,
+    NondiscriminationSection,
     ScenarioConfig,
 )
 
@@ -39,12 +41,12 @@ ENTRY_DATES = {
 }
 # What a sponsor should know the figures do not include (docs/dc_plan.md describes the rules).
 MODEL_LIMITS = (
-    "Employer balances earn no investment return, and employees in the census start with no employer "
-    "balance, so forfeitures in the first years are lower than a real plan's.",
-    "Employee accounts (deferrals and their growth), loans, withdrawals and distributions are not modelled.",
-    "Employees do not change their deferral rate in response to the match formula: rates change only "
-    "by enrollment and automatic escalation.",
-    "Nondiscrimination tests (ADP, ACP, top-heavy) are not run.",
+    "Every account earns the same investment return each year; loans, hardship withdrawals and "
+    "in-service distributions are not modelled.",
+    "Employees change their deferral rate only by enrollment, automatic escalation and, when the "
+    "match response is on, one move up to the full-match rate when the scenario's formula starts.",
+    "The nondiscrimination tests use the plan's own deferrals and match only: no other plan of the "
+    "employer, no controlled group, no 401(a)(4) rate-group test, and corrections are estimated, not made.",
     "Pay changes once a year on the review date (merit and cost of living) and on promotion; no bonuses "
     "or overtime. Employees work their scheduled hours on the days they are employed.",
     "Leavers are not rehired.",
@@ -164,6 +166,36 @@ def vesting_words(schedule: str, years: int, applied: dict[int, Decimal]) -> str
         shown = percent(share) if share is not None else "no employee with this service"
         steps.append(f"{_years(service)}{' or more' if service == last else ''}: {shown}")
     return f"{name}. Vested share by whole years of service: {', '.join(steps)}."
+
+
+def balances_words(balances: BalancesSection) -> str:
+    leavers = (
+        f"{percent(balances.leaver_distribution_rate)} of leavers take their vested balance out when they "
+        "leave; the others keep it in the plan"
+        if balances.leaver_distribution_rate
+        else "Leavers keep their vested balance in the plan"
+    )
+    return (
+        f"Accounts start from the census balances and earn {percent(balances.investment_return_rate)} a year, "
+        "credited on 31 December (the balance on 1 January all of it, the year's deferrals half of it, "
+        f"employer money allocated at year end none). {leavers}."
+    )
+
+
+def nondiscrimination_words(tests: NondiscriminationSection) -> str:
+    method = (
+        "prior-year testing (the HCEs against last year's NHCE averages; "
+        f"{percent(tests.prior_year_nhce_adp_rate)} ADP and {percent(tests.prior_year_nhce_acp_rate)} ACP "
+        "before the first year)"
+        if tests.testing_method == "prior_year"
+        else "current-year testing (the HCEs against this year's NHCE averages)"
+    )
+    top_paid = ", within the top-paid 20%" if tests.top_paid_group_election else ""
+    return (
+        "HCEs are 5% owners and those paid above the look-back year's threshold in the look-back year"
+        f"{top_paid}. ADP and ACP tests by {method}; the top-heavy test on the balances of 31 December "
+        "of the year before."
+    )
 
 
 def _value_words(value: Any) -> str:
@@ -328,6 +360,18 @@ def scenario_assumptions(
             f"Published limits up to {limits_published_to}; later years are projected at "
             f"{percent(config.irs_limits.projection_rate)} a year, rounded down to the IRS's increments, "
             "and are estimates.",
+        )
+    )
+    rows.append(Assumption("Balances", balances_words(config.balances)))
+    rows.append(Assumption("Nondiscrimination tests", nondiscrimination_words(config.nondiscrimination)))
+    rows.append(
+        Assumption(
+            "Match response",
+            f"On 1 January {sim.start_year}, {percent(config.match_response.probability)} of enrolled employees "
+            "deferring less than the rate that earns the whole match (before adjustment for age and pay) "
+            "move up to it; the others keep their rate."
+            if config.match_response.enabled
+            else "Not used: deferral rates do not respond to the match formula.",
         )
     )
     rows.extend(override_words(*override) for override in overrides)

@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planwise_assets.defs.exports.assumptions import Assumption, read_assumptions
 from planwise_assets.defs.exports.charts import ChartedMetric, write_charts
+from planwise_assets.defs.exports.compliance_sheet import write_compliance_comparison
 from planwise_assets.defs.exports.dictionary import ColumnDoc, DataDictionary, data_dictionary
 from planwise_assets.defs.exports.formats import (
     GENERAL,
@@ -400,6 +401,7 @@ def write_comparison_outputs(
     )
     _write_assumptions(wb, results)
     differing = _write_parameters(wb, results)
+    write_compliance_comparison(wb, ids)
     write_table(
         wb.create_sheet("Definitions"),
         Table(

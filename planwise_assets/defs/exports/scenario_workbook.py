@@ -27,6 +27,7 @@ from planwise_assets.defs.exports.bulk_sheet import (
     add_openpyxl_parts,
     write_bulk_sheets,
 )
+from planwise_assets.defs.exports.compliance_sheet import write_compliance_sheet
 from planwise_assets.defs.exports.dictionary import ColumnDoc, DataDictionary, data_dictionary
 from planwise_assets.defs.exports.formats import (
     CURRENCY,
@@ -308,6 +309,7 @@ def write_scenario_outputs(
         write_cells_formatted(
             wb.create_sheet("Contributions"), *by_year(summary, contribution_columns(summary), dictionary)
         )
+        write_compliance_sheet(wb, con)
         write_assumptions(wb.create_sheet("Assumptions"), assumptions)
         write_parameters(wb.create_sheet("Parameters"), parameters, overrides)
         snapshot_columns = [c for c in columns_of(con, SNAPSHOT) if c not in IDENTITY_COLUMNS]

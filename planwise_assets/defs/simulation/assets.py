@@ -16,6 +16,7 @@ The specs come from dbt's manifest, so they are built when the definitions are l
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from graphlib import TopologicalSorter
 from typing import Any
 
@@ -135,6 +136,33 @@ def _events_table(report: YearReport) -> MetadataValue:
     )
 
 
+# The nondiscrimination figures fct_compliance's materialization shows for its year (docs/dc_plan.md,
+# rules 11 to 13); the UI plots the numeric ones across the year partitions.
+COMPLIANCE_FIGURES = (
+    "highly_compensated_employees",
+    "adp_result",
+    "adp_hce_average_rate",
+    "adp_nhce_average_rate",
+    "adp_limit_rate",
+    "adp_margin_rate",
+    "adp_corrective_refund_amount",
+    "acp_result",
+    "acp_hce_average_rate",
+    "acp_nhce_average_rate",
+    "acp_limit_rate",
+    "acp_margin_rate",
+    "acp_corrective_refund_amount",
+    "top_heavy_ratio_rate",
+    "top_heavy_result",
+    "top_heavy_minimum_amount",
+)
+
+
+def _metadata_value(value: Any) -> Any:
+    """A figure as Dagster metadata: decimals as floats (plotted), text as text."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
 def _year_metadata(name: str, scenario_id: str, report: YearReport, table_models: list[str]) -> dict[str, Any]:
     """What one model's materialization of one scenario-year records: that year's figures only."""
     metadata: dict[str, Any] = {
@@ -150,6 +178,8 @@ def _year_metadata(name: str, scenario_id: str, report: YearReport, table_models
         metadata["events_by_type"] = _events_table(report)
     if name == "fct_yearly_summary":
         metadata["year_end_actives"] = report.year_end_actives
+    if name == "fct_compliance":
+        metadata.update({column: _metadata_value(report.compliance.get(column)) for column in COMPLIANCE_FIGURES})
     return metadata
 
 

@@ -84,6 +84,7 @@ def _plan_vars(config: ScenarioConfig) -> dict[str, Any]:
         "escalation_hire_date_cutoff": _date_or_none(escalation.hire_date_cutoff),
         "escalation_opt_out_rate": escalation.opt_out_rate,
         "match_formula": match.active_formula,
+        "match_formula_type": formula.type,
         "match_basis": {"service_graded": "service", "points": "points"}.get(formula.type, "none"),
         "match_tiers": [
             {
@@ -105,6 +106,14 @@ def _plan_vars(config: ScenarioConfig) -> dict[str, Any]:
         "core_includes_new_hires": core.eligibility.include_new_hires,
         "vesting_schedule": config.vesting.schedule,
         "vesting_years": config.vesting.years,
+        "investment_return_rate": config.balances.investment_return_rate,
+        "leaver_distribution_rate": config.balances.leaver_distribution_rate,
+        "testing_method": config.nondiscrimination.testing_method,
+        "top_paid_group_election": config.nondiscrimination.top_paid_group_election,
+        "prior_year_nhce_adp_rate": config.nondiscrimination.prior_year_nhce_adp_rate,
+        "prior_year_nhce_acp_rate": config.nondiscrimination.prior_year_nhce_acp_rate,
+        "match_response_enabled": config.match_response.enabled,
+        "match_response_probability": config.match_response.probability,
         "irs_projection_rate": config.irs_limits.projection_rate,
     }
 

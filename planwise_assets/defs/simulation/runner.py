@@ -38,6 +38,8 @@ class YearReport:
     rows_by_model: dict[str, int] = field(default_factory=dict)
     events_by_type: dict[str, int] = field(default_factory=dict)
     year_end_actives: int = 0
+    # the year's row of fct_compliance (the nondiscrimination tests), by column
+    compliance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -195,7 +197,7 @@ def _dbt_connection() -> duckdb.DuckDBPyConnection:
 
 
 def _record_year(report: YearReport, models: list[str]) -> None:
-    """Fill in what the year wrote: rows per model, events per type, year-end actives."""
+    """Fill in what the year wrote: rows per model, events per type, year-end actives, the nondiscrimination results."""
     year = report.year
     with _dbt_connection() as con:
         report.rows_by_model = dict(
@@ -218,6 +220,14 @@ def _record_year(report: YearReport, models: list[str]) -> None:
             "select active_headcount_end from warehouse.main.fct_yearly_summary where simulation_year = ?", [year]
         ).fetchone()
         report.year_end_actives = actives[0] if actives else 0
+        compliance = con.execute(
+            "select * exclude (scenario_id, plan_design_id, simulation_year) "
+            "from warehouse.main.fct_compliance where simulation_year = ?",
+            [year],
+        )
+        columns = [column[0] for column in compliance.description]
+        row = compliance.fetchone()
+        report.compliance = dict(zip(columns, row, strict=True)) if row else {}
 
 
 def later_years(scenario_id: str, last_year: int) -> list[int]:

@@ -1,7 +1,8 @@
 """How each simulated year is recorded in Dagster, and how a rerun year marks the later ones stale.
 
-Year N of a scenario starts from year N-1's year-end actives (fct_workforce_snapshot), so a
-rerun of year N makes every later year out of date. Dagster can show that as "stale" on each
+Year N of a scenario starts from year N-1's year-end actives (fct_workforce_snapshot), former
+employees' accounts (int_account_balances) and NHCE averages (fct_compliance), so a rerun of year
+N makes every later year out of date. Dagster can show that as "stale" on each
 later partition, but not through the models alone:
 
 - the models' dependency on their own previous year (the self-dependency that orders a
@@ -79,8 +80,9 @@ def year_end_state_spec(partitions_def: PartitionsDefinition) -> AssetSpec:
         group_name="results",
         description=(
             "The state a simulated year hands to the next: its year-end actives (fct_workforce_snapshot), "
-            "the next year's starting population. Observed by the simulation runs; every model's year "
-            "depends on the previous year's, so re-running a year marks the later years stale."
+            "the next year's starting population, with the former employees' accounts (int_account_balances) "
+            "and the NHCE averages of prior-year testing (fct_compliance). Observed by the simulation runs; "
+            "every model's year depends on the previous year's, so re-running a year marks the later years stale."
         ),
     )
 
