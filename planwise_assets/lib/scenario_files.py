@@ -202,6 +202,11 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+# Stored beside a scenario's resolved parameters when it names a census file: the file's content,
+# which the results were computed from (not a scenario setting).
+CENSUS_DIGEST = "census.sha256"
+
+
 def flatten(document: Any, prefix: str = "") -> dict[str, Any]:
     """Leaves of a nested mapping by dotted path (lists are leaves)."""
     if isinstance(document, dict):

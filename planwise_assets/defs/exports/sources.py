@@ -14,7 +14,7 @@ from planwise_assets.defs.simulation.runner import COMPLETED_YEARS, completed_ye
 from planwise_assets.lib.data_root import scenario_write_lock, warehouse_path
 from planwise_assets.lib.errors import PlanwiseError
 from planwise_assets.lib.scenario_config import ScenarioConfig
-from planwise_assets.lib.scenario_files import flatten, unflatten
+from planwise_assets.lib.scenario_files import CENSUS_DIGEST, flatten, unflatten
 
 OVERRIDE_COLUMNS = ("path", "base_value", "scenario_value", "reason")
 # Constant within a scenario's file and named in every output's metadata; repeating them on
@@ -109,8 +109,9 @@ def resolved_parameters(con: duckdb.DuckDBPyConnection, config: ScenarioConfig) 
 
 
 def configuration_used(parameters: dict[str, Any]) -> ScenarioConfig:
-    """The configuration the results were simulated with, rebuilt from their resolved parameters."""
-    return ScenarioConfig.model_validate(unflatten(parameters))
+    """The configuration the results were simulated with, rebuilt from their resolved parameters
+    (the census file's digest stored beside them is not one)."""
+    return ScenarioConfig.model_validate(unflatten({k: v for k, v in parameters.items() if k != CENSUS_DIGEST}))
 
 
 def _decoded(value: Any) -> Any:

@@ -13,7 +13,7 @@ from planwise_assets.defs.retries import user_errors_fail_the_run
 from planwise_assets.defs.scenarios.io_manager import scenario_table_asset
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
 from planwise_assets.lib.census import file_sha256
-from planwise_assets.lib.scenario_files import LoadedScenario, flatten
+from planwise_assets.lib.scenario_files import CENSUS_DIGEST, LoadedScenario, flatten
 
 
 def parameter_values(loaded: LoadedScenario) -> dict[str, str]:
@@ -23,7 +23,7 @@ def parameter_values(loaded: LoadedScenario) -> dict[str, str]:
     values = {path: json.dumps(value) for path, value in flatten(loaded.config.model_dump(mode="json")).items()}
     if loaded.config.census.path is not None:
         # a generated census is identified by its settings; a given one by its content
-        values["census.sha256"] = json.dumps(file_sha256(loaded.config.census.path))
+        values[CENSUS_DIGEST] = json.dumps(file_sha256(loaded.config.census.path))
     return values
 
 
