@@ -82,4 +82,6 @@ def baseline(write_scenario, run_scenario):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-snapshots", action="store_true", help="rewrite tests/snapshots/ from the code")
+    parser.addoption(
+        "--update-snapshots", action="store_true", help="rewrite tests/snapshots/ and docs/screenshots/ from the code"
+    )

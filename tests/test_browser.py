@@ -3,7 +3,7 @@
 Opens the lineage, launches a scenario's backfill from the asset's Materialize dialog, watches the
 run page reach "Success" without reloading it, finds each year's materialization, re-runs one year
 and finds the later year flagged, naming the rerun year. The screenshots it takes are the
-README's (docs/screenshots/).
+README's (docs/screenshots/), rewritten with `--update-snapshots`.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def _browser() -> Iterator[object]:
 class Page:
     """The browser on the Dagster UI, as a user clicks through it."""
 
-    def __init__(self, driver, dev: DagsterDev) -> None:
-        self.driver, self.dev = driver, dev
+    def __init__(self, driver, dev: DagsterDev, screenshots: Path) -> None:
+        self.driver, self.dev, self.screenshots = driver, dev, screenshots
 
     def open(self, path: str, wait_for: str) -> None:
         self.driver.get(self.dev.url + path)
@@ -123,7 +123,7 @@ class Page:
         self.driver.find_element(By.CSS_SELECTOR, "input[placeholder^='Filter']").send_keys(text)
 
     def screenshot(self, name: str, keep: bool = True) -> Path:
-        folder = SCREENSHOTS if keep else Path(tempfile.gettempdir())
+        folder = self.screenshots if keep else Path(tempfile.gettempdir())
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
         self.driver.save_screenshot(str(path))
@@ -160,7 +160,9 @@ def _new_backfill_run(dev: DagsterDev, before: set[str]) -> str:
     pytest.fail("the backfill launched from the dialog started no run")
 
 
-def test_a_new_user_backfills_a_scenario_watches_it_succeed_and_sees_a_stale_year(tmp_path: Path) -> None:
+def test_a_new_user_backfills_a_scenario_watches_it_succeed_and_sees_a_stale_year(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     started = time.monotonic()
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
@@ -171,7 +173,8 @@ def test_a_new_user_backfills_a_scenario_watches_it_succeed_and_sees_a_stale_yea
 
     with _dagster_dev(tmp_path, scenarios, planwise_ui=True) as dev, _browser() as driver:
         print(f"first page served {time.monotonic() - started:.1f} s after `planwise ui` started", flush=True)
-        page = Page(driver, dev)
+        # the README's screenshots are rewritten only on request, like the other snapshots
+        page = Page(driver, dev, SCREENSHOTS if request.config.getoption("--update-snapshots") else tmp_path)
 
         # the first start: the scenario is a partition already, and nothing runs by itself
         page.open("/asset-groups", wait_for="dc_plan")

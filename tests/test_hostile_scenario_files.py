@@ -187,6 +187,24 @@ def test_status_lists_each_hostile_file_as_invalid_and_the_good_one_as_ready(tmp
     assert [(s.scenario_id, s.state) for s in statuses if s.state != "invalid"] == [("good", "ready")]
 
 
+def test_status_names_an_invalid_file_in_a_folder_whose_path_has_colons(tmp_path, instance):
+    from planwise_assets.client.status import scenario_statuses
+
+    folder = tmp_path / "plans: 2026" / "scenarios"
+    folder.mkdir(parents=True)
+    (folder / "typo.yaml").write_text(
+        "scenario: {name: typo}\nsimulation: {start_year: 2025, end_year: 2026}\nsimulaton: {}\n"
+    )
+    (folder / "broken.yaml").write_text("scenario: [unclosed\n")
+    statuses = {s.scenario_id: s for s in scenario_statuses(instance, folder)}
+    assert {name: (s.file, s.state) for name, s in statuses.items()} == {
+        "broken": (str(folder / "broken.yaml"), "invalid"),
+        "typo": (str(folder / "typo.yaml"), "invalid"),
+    }
+    assert "simulaton" in statuses["typo"].last_error and not statuses["typo"].last_error.startswith(":")
+    assert "line 2" in statuses["broken"].last_error or "line 1" in statuses["broken"].last_error
+
+
 def test_the_sensor_reports_each_hostile_file_and_requests_the_good_one(tmp_path, monkeypatch):
     from dagster import build_sensor_context
     from dagster._core.test_utils import instance_for_test

@@ -106,18 +106,22 @@ def _when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds") if timestamp else ""
 
 
+def _problems_by_file(scenarios_dir: Path, problems: list[str]) -> dict[str, str]:
+    """Each file's problems (a problem line starts with the file's path and a colon; a path may hold
+    colons too), those of the folder itself under the folder's path."""
+    files = [str(path) for path in sorted(Path(scenarios_dir).glob("*.yaml"))]
+    by_file: dict[str, list[str]] = {}
+    for problem in problems:
+        file = max((f for f in files if problem.startswith(f"{f}:")), key=len, default=str(scenarios_dir))
+        by_file.setdefault(file, []).append(problem.removeprefix(file).removeprefix(":").strip())
+    return {file: "; ".join(errors) for file, errors in by_file.items()}
+
+
 def scenario_statuses(instance: DagsterInstance, scenarios_dir: Path) -> list[ScenarioStatus]:
     valid, problems = validate_folder(scenarios_dir)
     statuses = [
-        ScenarioStatus(
-            Path(problem.split(":")[0]).stem,
-            problem.split(":")[0],
-            "invalid",
-            None,
-            None,
-            last_error=problem.split(": ", 1)[-1],
-        )
-        for problem in problems
+        ScenarioStatus(Path(file).stem, file, "invalid", None, None, last_error=error)
+        for file, error in _problems_by_file(scenarios_dir, problems).items()
     ]
     for scenario_id, loaded in sorted(valid.items()):
         config = loaded.config
