@@ -39,6 +39,7 @@ from tests.test_end_to_end_dagster_dev import (
     DagsterDev,
     _default_signal_handlers,
     _repository_selector,
+    _start_scenario_sensor,
     _stop_process_group,
     _wait_until_serving,
 )
@@ -365,7 +366,9 @@ def test_seed_scenarios_on_two_workers_survive_a_killed_worker_and_match_the_emb
             _dagster_dev(deployment) as dev,
         ):
             deployed_started = time.monotonic()
-            # the sensor registers the scenarios and runs their inputs, then their years
+            # the operator turns the sensor on once (it is off on a new instance, docs/deploy.md); it
+            # registers the scenarios and runs their inputs, then their years
+            _start_scenario_sensor(dev, _repository_selector(dev))
             runs = _wait_for(
                 dev,
                 "a simulation under way",

@@ -17,6 +17,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -317,11 +318,21 @@ def _run(home: Path, *arguments: str, timeout: float = 300) -> subprocess.Comple
 
 
 def _corrupt(path: Path) -> None:
-    """Overwrite bytes in every quarter of the file: some land in blocks that hold table data."""
-    size = path.stat().st_size
+    """Overwrite the middle of every block holding the snapshot's rows (DuckDB's blocks follow its
+    three 4 KiB headers): the file still opens, and reading the table fails its checksums.
+    Bytes at fixed offsets could land in free blocks and leave the file readable."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        (block_size,) = con.execute("select block_size from pragma_database_size()").fetchone()
+        blocks = [
+            row[0]
+            for row in con.execute(
+                "select distinct block_id from pragma_storage_info('fct_workforce_snapshot') where block_id >= 0"
+            ).fetchall()
+        ]
+    assert blocks
     with open(path, "r+b") as handle:
-        for quarter in (0.1, 0.3, 0.7, 0.9):
-            handle.seek(int(size * quarter))
+        for block in blocks:
+            handle.seek(3 * 4096 + block * block_size + block_size // 2)
             handle.write(b"\xde\xad" * 2000)
 
 
