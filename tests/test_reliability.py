@@ -320,8 +320,10 @@ def _run(home: Path, *arguments: str, timeout: float = 300) -> subprocess.Comple
 def _corrupt(path: Path) -> None:
     """Overwrite the middle of every block holding the snapshot's rows (DuckDB's blocks follow its
     three 4 KiB headers): the file still opens, and reading the table fails its checksums.
-    Bytes at fixed offsets could land in free blocks and leave the file readable."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    Bytes at fixed offsets could land in free blocks and leave the file readable; the checkpoint
+    first puts the tables in the file (a batch leaves its last writes in the write-ahead log)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("checkpoint")
         (block_size,) = con.execute("select block_size from pragma_database_size()").fetchone()
         blocks = [
             row[0]
