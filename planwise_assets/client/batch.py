@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from planwise_assets.lib.backups import backup_warehouse
-from planwise_assets.lib.census import file_sha256
 from planwise_assets.lib.data_root import planwise_home, warehouse_path
 from planwise_assets.lib.errors import PlanwiseError
-from planwise_assets.lib.files import describe_disk_full, one_line, read_regular_file, write_json
+from planwise_assets.lib.files import describe_disk_full, file_sha256, one_line, read_regular_file, write_json
 from planwise_assets.lib.logs import (
     configure,
     live_progress_wanted,
