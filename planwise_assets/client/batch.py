@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import gc
 import json
 import logging
 import multiprocessing
@@ -141,6 +142,12 @@ def _start_worker(json_logs: bool, parent_pid: int, progress: Any) -> None:
     die_with_parent(parent_pid)
     # registered first, so it runs last
     atexit.register(_exit_without_final_collection)
+    # dbt and Dagster keep millions of objects for the worker's whole life (modules, the parsed
+    # manifest, the definitions). With the default thresholds (700, 10, 10) the collector walked
+    # them all 8 times in a 10,000-employee scenario and made 1,576 young collections: 2.4 s in
+    # all. Young collections every 10,000 allocations, and a full one after 100 of the middle
+    # generation's, take 0.7 s; the peak memory at 100,000 employees is unchanged.
+    gc.set_threshold(10_000, 10, 100)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if progress is None:
         configure(json_logs)
