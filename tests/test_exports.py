@@ -652,6 +652,7 @@ def test_comparison_outputs_are_written_in_the_exports_folder_beside_the_scenari
         "Charts",
         "Assumptions",
         "Parameters",
+        "Compliance",
         "Definitions",
         "Metadata",
     ]
