@@ -12,7 +12,7 @@ from dagster_aws.s3 import S3Resource
 from planwise_assets.definitions import planwise_definitions
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
 from planwise_assets.defs.simulation.partitions import YearAxis
-from planwise_assets.defs.warehouse.resources import StoredScenarioWarehouse
+from planwise_assets.defs.warehouse.stored import StoredScenarioWarehouse
 
 
 @dg.definitions

@@ -16,12 +16,12 @@ import pytest
 from planwise_assets.lib.census import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
-    file_sha256,
     generate_census,
     read_census,
     write_census,
 )
 from planwise_assets.lib.errors import CensusError
+from planwise_assets.lib.files import file_sha256
 
 CENSUS_DATE = dt.date(2024, 12, 31)
 HEADER = "employee_id,birth_date,hire_date,annual_pay"

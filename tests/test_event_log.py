@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, AssetMaterialization, DagsterInstance, asset, materialize
+from dagster import (
+    AssetCheckResult,
+    AssetKey,
+    AssetMaterialization,
+    DagsterInstance,
+    asset,
+    asset_check,
+    materialize,
+)
 
 
 @pytest.fixture
@@ -23,6 +31,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @asset
 def counted() -> None:
     return None
+
+
+@asset_check(asset=counted)
+def counted_is_fine() -> AssetCheckResult:
+    return AssetCheckResult(passed=True)
 
 
 def test_the_planwise_instance_stores_events_in_dagsters_default_files(home: Path) -> None:
@@ -99,3 +112,24 @@ def test_a_watcher_of_a_run_sees_each_event_as_it_is_stored(home: Path) -> None:
             while f"event {n}" not in seen and time.monotonic() < deadline:
                 time.sleep(0.05)
         assert seen[-3:] == ["event 0", "event 1", "event 2"]
+
+
+def test_the_index_database_is_asked_for_each_table_once(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dagster asks whether a table exists before storing each check event and each asset event's tags."""
+    from planwise_assets.dagster_private import SqliteEventLogStorage
+
+    asked: list[str] = []
+    original = SqliteEventLogStorage.has_table
+
+    def counting(storage: SqliteEventLogStorage, table_name: str) -> bool:
+        asked.append(table_name)
+        return original(storage, table_name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counting)
+    with DagsterInstance.get() as instance:
+        for _ in range(3):
+            assert materialize([counted, counted_is_fine], instance=instance).success
+        assert len(instance.fetch_materializations(AssetKey("counted"), limit=10).records) == 3
+        assert instance.event_log_storage.supports_asset_checks
+    assert sorted(asked) == sorted(set(asked))
+    assert "asset_check_executions" in asked

@@ -435,7 +435,7 @@ def test_assumptions_are_written_in_words_with_rates_as_percentages(configs, bas
         "3 years: 50%, 4 years: 75%, 5 years or more: 100%."
     )
     census = query(BASE, "select count(*), count(*) filter (where active) from census")[0]
-    from planwise_assets.lib.census import file_sha256
+    from planwise_assets.lib.files import file_sha256
 
     census_path = Path(configs[BASE].census.path)
     assert rows["Census"] == (
@@ -497,7 +497,7 @@ def test_parameters_list_every_resolved_parameter_with_shares_as_percentages(con
     formats = {row[0].value: row[1].number_format for row in ws.iter_rows(min_row=2)}
     assert formats["simulation.target_growth_rate"] == formats["compensation.merit_budget"] == "0.00%"
     assert formats["simulation.random_seed"] == "General"
-    from planwise_assets.lib.census import file_sha256
+    from planwise_assets.lib.files import file_sha256
     from planwise_assets.lib.scenario_files import flatten
 
     # and the content of the census file the scenario names, which its results come from
@@ -508,8 +508,8 @@ def test_parameters_list_every_resolved_parameter_with_shares_as_percentages(con
 def test_metadata_names_scenario_census_code_dagster_run_and_results(
     configs, workbook_runs, base_workbook, planwise_home
 ):
-    from planwise_assets.lib.census import file_sha256
     from planwise_assets.lib.data_root import warehouse_path
+    from planwise_assets.lib.files import file_sha256
     from planwise_assets.lib.fingerprint import results_fingerprint
 
     fields = dict(_rows(base_workbook["Metadata"]))

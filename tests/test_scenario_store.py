@@ -150,7 +150,7 @@ def warehouse(s3, planwise_home):
     """The deployment's warehouse resource on this server, writing in the test data root."""
     from dagster_aws.s3 import S3Resource
 
-    from planwise_assets.defs.warehouse.resources import StoredScenarioWarehouse
+    from planwise_assets.defs.warehouse.stored import StoredScenarioWarehouse
 
     return StoredScenarioWarehouse(
         s3=S3Resource(

@@ -11,11 +11,15 @@ changed since it ran, and says why.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import gc
 import json
+import logging
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,10 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from planwise_assets.lib.backups import backup_warehouse
-from planwise_assets.lib.census import file_sha256
 from planwise_assets.lib.data_root import planwise_home, warehouse_path
 from planwise_assets.lib.errors import PlanwiseError
-from planwise_assets.lib.files import describe_disk_full, one_line, read_regular_file, write_json
+from planwise_assets.lib.files import describe_disk_full, file_sha256, one_line, read_regular_file, write_json
 from planwise_assets.lib.logs import (
     configure,
     live_progress_wanted,
@@ -115,11 +118,36 @@ def _simulate_and_export(
     return outcome
 
 
+def _exit_without_final_collection() -> None:
+    """A worker's last exit handler: the interpreter's final garbage collection is skipped.
+
+    By the time the pool stops a worker, its scenarios' files are written and closed and
+    multiprocessing has flushed its queues; the exit handlers registered after the worker
+    started (dbt's, Dagster's) have run. What is left is the walk over every object dbt and
+    Dagster made, about 1 s after a 10,000-employee scenario, which the batch would wait for.
+    The two handlers registered before (logging's, and multiprocessing's, already run by the
+    worker's bootstrap) are not run again; logging's flush is done here.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def _start_worker(json_logs: bool, parent_pid: int, progress: Any) -> None:
     """A batch worker: dies with the batch, even after kill -9, and leaves Ctrl-C to the batch,
     which stops its workers itself. Its log records go to the batch's progress bars through the
-    `progress` queue when there are bars, else straight to stderr."""
+    `progress` queue when there are bars, else straight to stderr. It exits without Python's
+    final garbage collection (_exit_without_final_collection)."""
     die_with_parent(parent_pid)
+    # registered first, so it runs last
+    atexit.register(_exit_without_final_collection)
+    # dbt and Dagster keep millions of objects for the worker's whole life (modules, the parsed
+    # manifest, the definitions). With the default thresholds (700, 10, 10) the collector walked
+    # them all 8 times in a 10,000-employee scenario and made 1,576 young collections: 2.4 s in
+    # all. Young collections every 10,000 allocations, and a full one after 100 of the middle
+    # generation's, take 0.7 s; the peak memory at 100,000 employees is unchanged.
+    gc.set_threshold(10_000, 10, 100)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if progress is None:
         configure(json_logs)

@@ -48,6 +48,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, dagster_home: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, sqlalchemy.Engine] = OrderedDict()
+        self._tables_found: set[str] = set()
         super().__init__(os.path.join(dagster_home, "history", "runs", ""), inst_data)
 
     @classmethod
@@ -72,6 +73,20 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             _, oldest = self._engines.popitem(last=False)
             oldest.dispose()
         return engine
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index database has the table, asked once per table.
+
+        Dagster asks before it stores each check event and each asset event's tags, each time on a
+        new engine and connection (0.5 s of a 10,000-employee batch's 870 events). The tables are
+        created with the database and only wipe() removes them. Dagster may ask while it holds the
+        pool's lock, so the first answer comes from its own connection, not from the pool.
+        """
+        if table_name not in self._tables_found:
+            if not super().has_table(table_name):
+                return False
+            self._tables_found.add(table_name)
+        return True
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sqlalchemy.Connection]:
@@ -99,6 +114,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def wipe(self) -> None:
         """Dagster deletes the run files: their pooled connections go first."""
         self._dispose_engines()
+        self._tables_found.clear()
         super().wipe()
 
     def dispose(self) -> None:

@@ -11,7 +11,6 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
-import hashlib
 import math
 import os
 import re
@@ -324,18 +323,6 @@ def write_census(df: pd.DataFrame, path: Path) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
         writer.writerows(rows)
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes: the census identity recorded with each simulation run."""
-    digest = hashlib.sha256()
-    try:
-        with os.fdopen(open_regular_file(path), "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError as exc:
-        raise CensusError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- reading

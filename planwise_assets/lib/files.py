@@ -10,6 +10,7 @@ and with one readable line when the disk is full.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from planwise_assets.lib.errors import PlanwiseError
+from planwise_assets.lib.errors import CensusError, PlanwiseError
 
 
 class DiskFullError(PlanwiseError):
@@ -57,6 +58,18 @@ def open_regular_file(path: Path) -> int:
         os.close(descriptor)
         raise
     return descriptor
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes: the census identity recorded with each simulation run."""
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(open_regular_file(path), "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise CensusError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    return digest.hexdigest()
 
 
 def _kind(mode: int) -> str:

@@ -6,7 +6,8 @@ from dagster import AssetExecutionContext, Output
 from planwise_assets.defs.retries import user_errors_fail_the_run
 from planwise_assets.defs.scenarios.io_manager import scenario_table_asset
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
-from planwise_assets.lib.census import census_file, file_sha256, read_census
+from planwise_assets.lib.census import census_file, read_census
+from planwise_assets.lib.files import file_sha256
 
 
 @scenario_table_asset(group_name="census")

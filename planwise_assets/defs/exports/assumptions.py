@@ -20,7 +20,8 @@ import duckdb
 
 from planwise_assets.defs.exports.formats import BOOLEAN_TEXT, cell_value
 from planwise_assets.defs.exports.sources import configuration_used
-from planwise_assets.lib.census import census_file, file_sha256
+from planwise_assets.lib.census import census_file
+from planwise_assets.lib.files import file_sha256
 from planwise_assets.lib.scenario_config import (
     BalancesSection,
     ContributionEligibility,

@@ -55,9 +55,9 @@ from planwise_assets.defs.exports.sources import (
     shown_columns,
     yearly_summary,
 )
-from planwise_assets.lib.census import census_file, file_sha256
+from planwise_assets.lib.census import census_file
 from planwise_assets.lib.data_root import warehouse_path
-from planwise_assets.lib.files import atomic_file, write_json
+from planwise_assets.lib.files import atomic_file, file_sha256, write_json
 from planwise_assets.lib.fingerprint import results_fingerprint
 from planwise_assets.lib.scenario_config import ScenarioConfig
 

@@ -12,7 +12,7 @@ from dagster import AssetExecutionContext, Output
 from planwise_assets.defs.retries import user_errors_fail_the_run
 from planwise_assets.defs.scenarios.io_manager import scenario_table_asset
 from planwise_assets.defs.scenarios.resources import ScenarioFolder
-from planwise_assets.lib.census import file_sha256
+from planwise_assets.lib.files import file_sha256
 from planwise_assets.lib.scenario_files import CENSUS_DIGEST, LoadedScenario, flatten
 
 

@@ -57,9 +57,8 @@ from planwise_assets.defs.scenarios.partitions import scenario_partitions
 from planwise_assets.defs.scenarios.removal import retire_warehouse
 from planwise_assets.defs.scenarios.resources import ScenarioFolder, scenarios_resource_config
 from planwise_assets.defs.simulation.partitions import YearAxis, simulation_key
-from planwise_assets.lib.census import file_sha256
 from planwise_assets.lib.data_root import warehouse_path
-from planwise_assets.lib.files import resolved
+from planwise_assets.lib.files import file_sha256, resolved
 from planwise_assets.lib.scenario_files import LoadedScenario, validate_folder
 from planwise_assets.lib.scenario_id import SCENARIO_ID_PATTERN
 
