@@ -572,6 +572,38 @@ def test_a_year_longer_than_a_sheet_continues_on_numbered_sheets():
     ]
 
 
+def test_years_past_the_row_budget_go_to_parquet_beside_the_workbook_which_says_where(configs, tmp_path):
+    from planwise_assets.defs.exports.scenario_workbook import write_scenario_outputs
+
+    rows_by_year = dict(query(BASE, "select simulation_year, count(*) from fct_workforce_snapshot group by all"))
+    budget = rows_by_year[2025]  # the first year fits, the second does not
+    paths = write_scenario_outputs(configs[BASE], tmp_path, None, row_budget=budget)
+    parquet = tmp_path / f"{BASE}_workforce_snapshot.parquet"
+    assert paths == [tmp_path / f"{BASE}_results.xlsx", tmp_path / f"{BASE}_summary.csv", parquet, paths[-1]]
+    note = (
+        f"Per-employee results: the snapshot sheets hold years 2025 only (a workbook holds at most {budget:,} of "
+        f"them; 2026 left out). Every replicate and year of fct_workforce_snapshot is in {parquet.name}, beside "
+        "this workbook."
+    )
+    wb = load_workbook(paths[0])
+    ws = wb["Workforce_Snapshot"]
+    assert ws["A1"].value == note  # above the header, which stays frozen, filtered and printed on every page
+    columns, rows = _db_table(BASE, "fct_workforce_snapshot where simulation_year = 2025", "employee_id")
+    assert [cell.value for cell in ws[2]] == [_label("fct_workforce_snapshot", column) for column in columns]
+    _assert_rows_equal(_rows(ws, min_row=3), rows)
+    assert (ws.freeze_panes, ws.auto_filter.ref.split(":")[0], ws.print_title_rows) == ("C3", "A2", "$1:$2")
+    assert note in [row[0] for row in _rows(wb["Summary"])]
+    assert dict(_rows(wb["Metadata"]))["snapshot_parquet"] == parquet.name
+    # the Parquet file holds the whole table, the years the workbook holds too
+    with duckdb.connect() as con:
+        written = con.sql(f"select * from '{parquet}'")
+        names = "select column_name from information_schema.columns where table_name = ? order by ordinal_position"
+        assert written.columns == [name for (name,) in query(BASE, names, ["fct_workforce_snapshot"])]
+        assert sorted(written.fetchall(), key=repr) == sorted(
+            query(BASE, "select * from fct_workforce_snapshot"), key=repr
+        )
+
+
 def test_overrides_with_their_reasons_a_missing_one_shown_missing_and_empty_cost_columns(
     configs, write_scenario, tmp_path
 ):

@@ -125,20 +125,25 @@ def years_within_budget(rows_by_year: dict[int, int], row_budget: int = SNAPSHOT
     return kept
 
 
-def snapshot_note(replicates: int, years: list[int], left_out_years: list[int], parquet_name: str) -> str:
-    """Where the per-employee rows the workbook does not hold are."""
-    parts = []
+def _years_text(years: list[int]) -> str:
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
+def snapshot_note(
+    replicates: int, years: list[int], left_out_years: list[int], row_budget: int, parquet_name: str
+) -> str:
+    """Where the per-employee rows the workbook does not hold are (the first row of each snapshot sheet)."""
+    held = []
     if replicates > 1:
-        parts.append(f"the snapshot sheets hold replicate 0 of the {replicates} replicates")
+        held.append(f"replicate 0 of the {replicates} replicates")
     if left_out_years:
-        shown = f"years {years_span(years)}" if years else "no year"
-        parts.append(
-            f"they hold {shown} (the workbook's budget is {SNAPSHOT_ROW_BUDGET:,} rows); "
-            f"{years_span(left_out_years)} are left out"
+        shown = f"years {_years_text(years)} only" if years else "no year"
+        held.append(
+            f"{shown} (a workbook holds at most {row_budget:,} of them; {_years_text(left_out_years)} left out)"
         )
     return (
-        f"Per-employee results: {'; '.join(parts)}. Every replicate and year of fct_workforce_snapshot is in "
-        f"{parquet_name}, beside this workbook."
+        f"Per-employee results: the snapshot sheets hold {', '.join(held)}. Every replicate and year of "
+        f"fct_workforce_snapshot is in {parquet_name}, beside this workbook."
     )
 
 
@@ -382,7 +387,11 @@ def write_scenario_outputs(
         in_workbook = years_within_budget(rows_by_year, row_budget)
         left_out_years = sorted(set(rows_by_year) - set(in_workbook))
         parquet = replicates > 1 or bool(left_out_years)
-        note = snapshot_note(replicates, sorted(in_workbook), left_out_years, parquet_path.name) if parquet else ""
+        note = (
+            snapshot_note(replicates, sorted(in_workbook), left_out_years, row_budget, parquet_path.name)
+            if parquet
+            else ""
+        )
 
         wb = Workbook()
         wb.active.title = "Summary"
