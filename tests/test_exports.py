@@ -147,10 +147,13 @@ def _assert_rows_equal(sheet_rows: list[tuple], db_rows: list[tuple]) -> None:
 
 
 def _db_table(scenario_id: str, table: str, order_by: str) -> tuple[list[str], list[tuple]]:
+    """A single-run scenario's table as the sheets show it: without its identity columns and the
+    replicate (always 0)."""
     from planwise_assets.lib.data_root import warehouse_path
 
     with duckdb.connect(str(warehouse_path(scenario_id)), read_only=True) as con:
-        relation = con.sql(f"select * exclude (scenario_id, plan_design_id) from {table} order by {order_by}")
+        shown = "* exclude (scenario_id, plan_design_id, replicate)"
+        relation = con.sql(f"select {shown} from {table} order by {order_by}")
         return list(relation.columns), relation.fetchall()
 
 
