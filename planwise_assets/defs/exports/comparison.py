@@ -37,12 +37,13 @@ from planwise_assets.defs.exports.formats import (
     GENERAL,
     LEFT,
     PERCENT,
-    POINTS,
     RATE_UNIT,
     SENTENCE_WIDTH,
     Table,
+    difference_format,
     fit_columns,
     font,
+    in_points,
     parameter_format,
     signed,
     summary_format,
@@ -109,7 +110,6 @@ CHANGED_FILL = PatternFill("solid", fgColor="FFF2CC")
 SCENARIO_SENTENCE_WIDTH = 45  # characters: each scenario's sentence wraps within its column
 TOPIC_WIDTH = 30
 NOT_A_PARAMETER = "scenario.name"  # the scenario id is the column header already
-POINTS_PER_RATE = 100  # a rate's difference is shown in percentage points
 BY_YEAR_LEADING = ["Metric", "Year"]
 # an ensemble's fan charts: what a sponsor weighs (participation against cost) and the workforce behind it
 FAN_METRICS = ("participation_rate", "total_employer_cost_amount", "active_headcount_end")
@@ -246,12 +246,12 @@ def _write_metric_rows(
         is_rate = unit(row.metric) == RATE_UNIT
         value_format = summary_format(row.metric, row.kind, row.values)
         pairs = [_difference(value, row.values[0]) for value in row.values[1:]]
-        absolute = [None if a is None else a * POINTS_PER_RATE if is_rate else a for a, _ in pairs]
-        difference_format = POINTS if is_rate else summary_format(row.metric, row.kind, absolute)
+        absolute = [in_points(row.metric, a) for a, _ in pairs]
+        differences_format = difference_format(row.metric, row.kind, absolute)
         cells, row_formats = [*row.lead, row.values[0]], [*[GENERAL] * len(row.lead), value_format]
         for value, difference, (_, relative) in zip(row.values[1:], absolute, pairs, strict=True):
             cells += [value, difference, None if is_rate else relative]
-            row_formats += [value_format, signed(difference_format), signed(PERCENT)]
+            row_formats += [value_format, differences_format, signed(PERCENT)]
         table_rows.append(tuple(cells))
         formats.append(row_formats)
     kinds = [*["text"] * len(leading), *["decimal"] * (len(header) - len(leading))]
@@ -291,19 +291,18 @@ def _write_headline_bands(
     header = ["P10 to P90 across the replicates"]
     header += [f"{scenario}, {p}" for scenario in ids for p in ("P10", "P90")]
     header += [f"{scenario} vs {baseline}, {p}" for scenario in ids[1:] for p in ("P10", "P90")]
-    is_rate = [unit(figure.metric) == RATE_UNIT for figure in figures]
     rows, formats = [], []
-    for figure, figure_bands, rate in zip(figures, bands, is_rate, strict=True):
+    for figure, figure_bands in zip(figures, bands, strict=True):
         values = [v for b in figure_bands.values for v in ((b.p10, b.p90) if b else (None, None))]
         differences = [
-            None if v is None else v * POINTS_PER_RATE if rate else v
+            in_points(figure.metric, v)
             for b in figure_bands.differences
             for v in ((b.p10, b.p90) if b else (None, None))
         ]
         value_format = summary_format(figure.metric, figure.kind, values)
-        difference_format = signed(POINTS if rate else summary_format(figure.metric, figure.kind, differences))
+        differences_format = difference_format(figure.metric, figure.kind, differences)
         rows.append((figure.label, *values, *differences))
-        formats.append([value_format] * len(values) + [difference_format] * len(differences))
+        formats.append([value_format] * len(values) + [differences_format] * len(differences))
     write_table(ws, Table(header, ["text", *["decimal"] * (len(header) - 1)], rows), start_row=start_row)
     for row, row_formats in enumerate(formats, start_row + 1):
         for column, fmt in enumerate(row_formats, 2):

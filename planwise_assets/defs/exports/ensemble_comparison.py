@@ -23,13 +23,11 @@ from planwise_assets.defs.exports.dictionary import DataDictionary
 from planwise_assets.defs.exports.formats import (
     GENERAL,
     PERCENT,
-    POINTS,
-    RATE_UNIT,
     Table,
+    difference_format,
     displayed,
-    signed,
+    in_points,
     summary_format,
-    unit,
     write_cells_formatted,
     write_notes,
 )
@@ -38,7 +36,6 @@ from planwise_assets.defs.exports.uncertainty import Band, band
 SUMMARY = "fct_yearly_summary"
 COST, PARTICIPATION = "total_employer_cost_amount", "participation_rate"
 PAIRED_SHEET, BANDS_SHEET = "Paired_Differences", "Uncertainty"
-POINTS_PER_RATE = 100  # a rate's difference is shown in percentage points
 BAND_COLUMNS = ("P10", "median", "P90", "P90 - P10")  # each scenario's columns on the Uncertainty sheet
 PAIRED_COLUMNS = ("P10", "median", "P90", "higher in")  # each scenario's columns on Paired_Differences
 
@@ -103,15 +100,6 @@ def paired_difference(scenario: Any, baseline: Any, metric: str, year: int, repl
     return PairedDifference(differences)
 
 
-def _shown_difference(metric: str, value: Decimal | None) -> Decimal | None:
-    """A difference as the sheets show it: a rate's in percentage points."""
-    return value * POINTS_PER_RATE if value is not None and unit(metric) == RATE_UNIT else value
-
-
-def _difference_format(metric: str, kind: str, values: list[Any]) -> str:
-    return signed(POINTS if unit(metric) == RATE_UNIT else summary_format(metric, kind, values))
-
-
 def write_paired_differences(
     wb: Workbook,
     results: Sequence[Any],
@@ -135,9 +123,9 @@ def write_paired_differences(
             for other in others:
                 paired = paired_difference(other, baseline, metric, year, replicates)
                 paired_band = paired.band
-                spread = [_shown_difference(metric, v) for v in (paired_band.p10, paired_band.p50, paired_band.p90)]
+                spread = [in_points(metric, v) for v in (paired_band.p10, paired_band.p50, paired_band.p90)]
                 cells += [*spread, paired.higher_share]
-                row_formats += [*[_difference_format(metric, kind, spread)] * 3, PERCENT]
+                row_formats += [*[difference_format(metric, kind, spread)] * 3, PERCENT]
             rows.append(tuple(cells))
             formats.append(row_formats)
     kinds = ["text", "integer", *["decimal"] * (len(header) - 2)]
@@ -164,7 +152,7 @@ def paired_sentences(results: Sequence[Any], metrics: list[tuple[str, str]], yea
     for other in results[1:]:
         cost = paired_difference(other, baseline, COST, year, replicates)
         cost_band = cost.band
-        fmt = _difference_format(COST, kinds[COST], [cost_band.p10, cost_band.p90])
+        fmt = difference_format(COST, kinds[COST], [cost_band.p10, cost_band.p90])
         sentence = (
             f"{other.scenario_id} in {year}: employer cost {displayed(cost_band.p10, fmt)} to "
             f"{displayed(cost_band.p90, fmt)} against {baseline.scenario_id} (P10 to P90); it costs more in "
