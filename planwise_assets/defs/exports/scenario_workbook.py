@@ -279,6 +279,16 @@ def snapshot_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [c for c in columns_of(con, SNAPSHOT) if c not in (*IDENTITY_COLUMNS, REPLICATE)]
 
 
+def _note_what_the_sheets_hold(wb: Workbook, replicates: int, snapshot: str) -> None:
+    """Below each table of one future, that it is replicate 0 of an ensemble; below Summary's, where the
+    per-employee rows the workbook does not hold are (as on the snapshot sheets)."""
+    if replicates > 1:
+        for title in (title for title in ONE_FUTURE_SHEETS if title in wb.sheetnames):
+            write_notes(wb[title], wb[title].max_row + 2, [single_run_note(replicates)])
+    if snapshot:
+        write_notes(wb["Summary"], wb["Summary"].max_row + 2, [snapshot])
+
+
 def write_snapshot_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
     """Every replicate and year of fct_workforce_snapshot as Parquet, written whole or not at all."""
     with atomic_file(path) as partial:
@@ -405,12 +415,7 @@ def write_scenario_outputs(
             wb.create_sheet("Contributions"), *by_year(summary, contribution_columns(summary), dictionary)
         )
         write_compliance_sheet(wb, con)
-        single_run_sheets = [title for title in ONE_FUTURE_SHEETS if title in wb.sheetnames]
-        if replicates > 1:
-            for title in single_run_sheets:
-                write_notes(wb[title], wb[title].max_row + 2, [single_run_note(replicates)])
-        if parquet:
-            write_notes(wb["Summary"], wb["Summary"].max_row + 2, [note])
+        _note_what_the_sheets_hold(wb, replicates, note)
         ensemble = ensemble_summary(con)
         if ensemble is not None:
             kinds = dict(zip(summary.columns, summary.kinds, strict=True))
