@@ -6,6 +6,7 @@ voluntary enrollment, so that pay is constant and every amount can be computed o
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from tests.conftest import query
@@ -17,6 +18,14 @@ FROZEN = {
     "compensation": {"cola_rate": 0.0, "merit_budget": 0.0},
     "enrollment": {"voluntary_enrollment": {"enabled": False}},
 }
+
+
+def md5_draw(seed: int, employee_id: str, year: int, kind: str, replicate: int = 0) -> float:
+    """The draw's specification (macros/draws.sql): the first 8 bytes of md5 of the key, read little-endian;
+    the key names the replicate unless it is 0."""
+    stream = f"{seed}|{replicate}" if replicate else f"{seed}"
+    digest = hashlib.md5(f"{stream}|{employee_id}|{year}|{kind}".encode()).digest()
+    return (int.from_bytes(digest[:8], "little") + 0.5) / 2**64
 
 
 def census_csv(folder: Path, name: str, rows: list[str], extra_columns: str = "") -> str:

@@ -203,9 +203,9 @@ def test_plan_checks_fail_on_tampered_data(limits_scenario, scenarios_dir):
             "update fct_workforce_snapshot set vested_balance_amount = employer_money_amount + 1 "
             "where employee_id = 'C40'",
             "update fct_workforce_snapshot set is_enrolled = true where employee_id = 'D30'",
-            "insert into fct_yearly_events (event_id, scenario_id, plan_design_id, simulation_year, employee_id, "
-            "event_type, event_sequence, effective_date, previous_rate, new_rate) values "
-            "('x', 'limits', 'standard', 2025, 'C40', 'deferral_escalation', 4, date '2025-01-01', 0.04, 0.5)",
+            "insert into fct_yearly_events (event_id, scenario_id, plan_design_id, simulation_year, replicate, "
+            "employee_id, event_type, event_sequence, effective_date, previous_rate, new_rate) values "
+            "('x', 'limits', 'standard', 2025, 0, 'C40', 'deferral_escalation', 4, date '2025-01-01', 0.04, 0.5)",
         ],
     )
     for check in (

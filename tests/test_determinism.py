@@ -2,8 +2,8 @@
 
 One scenario that uses every kind of money (merit scaled to a budget, a tiered match, a
 service-graded core, catch-up, vesting and forfeitures, auto-enrollment and escalation,
-investment returns and distributions, prior-year ADP and ACP testing) is
-simulated on one small census three times, in fresh data roots, with dbt and DuckDB pinned to
+investment returns and distributions, prior-year ADP and ACP testing), as an ensemble of two
+replicates, is simulated on one small census three times, in fresh data roots, with dbt and DuckDB pinned to
 1, 2 and 4 threads. DuckDB adds floating-point numbers in whatever order its threads finish, so
 a DOUBLE sum anywhere upstream of money would show here as a table that differs.
 """
@@ -23,7 +23,8 @@ CENSUS_EMPLOYEES = 3000
 SCENARIO = {
     "scenario": {"name": "threads"},
     # 2028 is a leap year: prorations by 366 days
-    "simulation": {"start_year": 2027, "end_year": 2029, "random_seed": 7, "target_growth_rate": 0.03},
+    # two replicates: the ranks and totals per replicate, and the ensemble's statistics, too
+    "simulation": {"start_year": 2027, "end_year": 2029, "random_seed": 7, "target_growth_rate": 0.03, "replicates": 2},
     "enrollment": {"auto_enrollment": {"enabled": True, "scope": "all_eligible_employees"}},
     "deferral_escalation": {"enabled": True, "delay_years": 0},
     "employer_match": {"active_formula": "tiered_match"},

@@ -147,10 +147,13 @@ def _assert_rows_equal(sheet_rows: list[tuple], db_rows: list[tuple]) -> None:
 
 
 def _db_table(scenario_id: str, table: str, order_by: str) -> tuple[list[str], list[tuple]]:
+    """A single-run scenario's table as the sheets show it: without its identity columns and the
+    replicate (always 0)."""
     from planwise_assets.lib.data_root import warehouse_path
 
     with duckdb.connect(str(warehouse_path(scenario_id)), read_only=True) as con:
-        relation = con.sql(f"select * exclude (scenario_id, plan_design_id) from {table} order by {order_by}")
+        shown = "* exclude (scenario_id, plan_design_id, replicate)"
+        relation = con.sql(f"select {shown} from {table} order by {order_by}")
         return list(relation.columns), relation.fetchall()
 
 
@@ -286,7 +289,7 @@ def test_snapshot_sheet_holds_every_row_of_fct_workforce_snapshot_under_plain_la
     ws = base_workbook["Workforce_Snapshot"]
     columns, rows = _db_table(BASE, "fct_workforce_snapshot", "simulation_year, employee_id")
     assert _header(ws) == [_label("fct_workforce_snapshot", column) for column in columns]
-    assert _header(ws)[:4] == ["Year", "Employee", "Status", "Birth date"]
+    assert _header(ws)[:4] == ["Year", "Employee", "Status", "Birth date"]  # the replicate (always 0) left off
     _assert_rows_equal(_rows(ws), rows)
 
 
@@ -572,6 +575,38 @@ def test_a_year_longer_than_a_sheet_continues_on_numbered_sheets():
     ]
 
 
+def test_years_past_the_row_budget_go_to_parquet_beside_the_workbook_which_says_where(configs, tmp_path):
+    from planwise_assets.defs.exports.scenario_workbook import write_scenario_outputs
+
+    rows_by_year = dict(query(BASE, "select simulation_year, count(*) from fct_workforce_snapshot group by all"))
+    budget = rows_by_year[2025]  # the first year fits, the second does not
+    paths = write_scenario_outputs(configs[BASE], tmp_path, None, row_budget=budget)
+    parquet = tmp_path / f"{BASE}_workforce_snapshot.parquet"
+    assert paths == [tmp_path / f"{BASE}_results.xlsx", tmp_path / f"{BASE}_summary.csv", parquet, paths[-1]]
+    note = (
+        f"Per-employee results: the snapshot sheets hold years 2025 only (a workbook holds at most {budget:,} of "
+        f"them; 2026 left out). Every replicate and year of fct_workforce_snapshot is in {parquet.name}, beside "
+        "this workbook."
+    )
+    wb = load_workbook(paths[0])
+    ws = wb["Workforce_Snapshot"]
+    assert ws["A1"].value == note  # above the header, which stays frozen, filtered and printed on every page
+    columns, rows = _db_table(BASE, "fct_workforce_snapshot where simulation_year = 2025", "employee_id")
+    assert [cell.value for cell in ws[2]] == [_label("fct_workforce_snapshot", column) for column in columns]
+    _assert_rows_equal(_rows(ws, min_row=3), rows)
+    assert (ws.freeze_panes, ws.auto_filter.ref.split(":")[0], ws.print_title_rows) == ("C3", "A2", "$1:$2")
+    assert note in [row[0] for row in _rows(wb["Summary"])]
+    assert dict(_rows(wb["Metadata"]))["snapshot_parquet"] == parquet.name
+    # the Parquet file holds the whole table, the years the workbook holds too
+    with duckdb.connect() as con:
+        written = con.sql(f"select * from '{parquet}'")
+        names = "select column_name from information_schema.columns where table_name = ? order by ordinal_position"
+        assert written.columns == [name for (name,) in query(BASE, names, ["fct_workforce_snapshot"])]
+        assert sorted(written.fetchall(), key=repr) == sorted(
+            query(BASE, "select * from fct_workforce_snapshot"), key=repr
+        )
+
+
 def test_overrides_with_their_reasons_a_missing_one_shown_missing_and_empty_cost_columns(
     configs, write_scenario, tmp_path
 ):
@@ -719,6 +754,7 @@ def test_headline_gives_participation_deferral_and_the_net_cost_with_its_present
         ),
         "Employer cost net of forfeitures, 2025–2026 total": tuple(net(v, 2025) + net(v, 2026) for v in (base, auto)),
         "Present value of the net cost at 5%": (base_pv, auto_pv),
+        "Plan balance, 2026": (base[2026]["plan_balance_amount"], auto[2026]["plan_balance_amount"]),
     }
     assert list(rows) == list(expected)
     for label, (base_value, auto_value) in expected.items():

@@ -104,6 +104,8 @@ def test_every_dbt_variable_is_read_by_the_sql():
 
 
 FAMILIES = {
+    # an ensemble: a summary row per replicate
+    "replicates": ({"simulation": {"replicates": 2}}, "active_headcount_end"),
     "workforce": ({"workforce": {"total_termination_rate": 0.2}}, "experienced_terminations"),
     "compensation": ({"compensation": {"merit_budget": 0.06}}, "total_prorated_pay_amount"),
     "eligibility": ({"eligibility": {"waiting_period_days": 365}}, "eligible_actives"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -13,6 +12,7 @@ from dagster import AssetKey, DagsterEventType
 from planwise_assets.lib.census import generate_census, write_census
 from planwise_assets.lib.errors import PlanwiseError
 from tests.conftest import query
+from tests.hand_cases import md5_draw
 
 # the workforce invariants of DESIGN.md, as the dbt tests (Dagster asset checks) that enforce them
 INVARIANT_CHECKS = (
@@ -139,12 +139,6 @@ def test_every_event_row_carries_the_scenario_and_plan_design(baseline):
     ]
 
 
-def _draw(seed: int, employee_id: str, year: int, kind: str) -> float:
-    """The draw's specification (macros/draws.sql): the first 8 bytes of md5 of the key, read little-endian."""
-    digest = hashlib.md5(f"{seed}|{employee_id}|{year}|{kind}".encode()).digest()
-    return (int.from_bytes(digest[:8], "little") + 0.5) / 2**64
-
-
 def test_termination_dates_come_from_the_specified_md5_draw(baseline):
     # A leaver of 2026 leaves on 1 January + floor(u * 365) days, u their 'termination_date' draw.
     config, _ = baseline
@@ -156,7 +150,7 @@ def test_termination_dates_come_from_the_specified_md5_draw(baseline):
     assert len(rows) == 20
     seed = config.simulation.random_seed
     for employee_id, termination_date in rows:
-        offset = math.floor(_draw(seed, employee_id, 2026, "termination_date") * 365)
+        offset = math.floor(md5_draw(seed, employee_id, 2026, "termination_date") * 365)
         assert termination_date == dt.date(2026, 1, 1) + dt.timedelta(days=offset)
 
 

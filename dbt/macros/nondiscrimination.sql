@@ -1,8 +1,10 @@
 {#
   One average-percentage test, ADP (IRC 401(k)(3)) or ACP (401(m)(2)), as CTEs named
-  <test>_...; the last, <test>_result, is one row of <test>_ columns (docs/dc_plan.md, rule 12).
+  <test>_...; the last, <test>_result, is one row per replicate of <test>_ columns and `replicate`
+  (docs/dc_plan.md, rule 12). Every step is per replicate, and starts from the scenario's
+  replicates, so that a replicate nobody is eligible in still has its row.
 
-  `people` has one row per employee of the year with is_highly_compensated,
+  `people` has one row per employee and replicate of the year with is_highly_compensated,
   testing_compensation_amount, the test's eligibility (`eligible`, a boolean column) and ratio
   (`ratio`, to the nearest 0.01%). Ratios are counted in ten-thousandths and limits in
   millionths, so that every step is integer arithmetic, rounded once (macros/money.sql).
@@ -24,6 +26,7 @@
 {% macro average_percentage_test(test, people, eligible, ratio, is_exempt, prior_nhce_units=none) %}
 {{ test }}_tested as (
     select
+        replicate,
         employee_id,
         is_highly_compensated,
         cast({{ ratio }} * 10000 as bigint) as units,
@@ -34,6 +37,7 @@
 
 {{ test }}_averages as (
     select
+        replicates.replicate,
         count(*) filter (where is_highly_compensated) as hces,
         count(*) filter (where not is_highly_compensated) as nhces,
         cast({{ divide_rounded(
@@ -44,7 +48,9 @@
             'nullif(count(*) filter (where not is_highly_compensated), 0)',
             0
         ) }} as bigint) as nhce_units
-    from {{ test }}_tested
+    from {{ replicate_numbers() }} as replicates
+    left join {{ test }}_tested as tested on tested.replicate = replicates.replicate
+    group by replicates.replicate
 ),
 
 {{ test }}_compared as (
@@ -71,34 +77,42 @@
 
 {{ test }}_ranked as (
     select
+        replicate,
         units,
         compensation_cents,
-        row_number() over (order by units desc, employee_id) as position,
-        coalesce(sum(units) over (order by units desc, employee_id rows between 1 following and unbounded following), 0)
-            as units_below
+        row_number() over (partition by replicate order by units desc, employee_id) as position,
+        coalesce(
+            sum(units) over (
+                partition by replicate order by units desc, employee_id rows between 1 following and unbounded following
+            ),
+            0
+        ) as units_below
     from {{ test }}_tested
     where is_highly_compensated
 ),
 
 -- the sum the HCEs' ratios come to at the highest passing average
 {{ test }}_target as (
-    select hces * (limit_millionths // 100) as target_units
+    select replicate, hces * (limit_millionths // 100) as target_units
     from {{ test }}_outcome
     where result = 'fail'
 ),
 
 {{ test }}_level as (
     select
+        {{ test }}_ranked.replicate,
         max({{ test }}_ranked.position) as reduced,
         arg_max({{ test }}_ranked.units_below, {{ test }}_ranked.position) as units_kept,
         any_value({{ test }}_target.target_units) as target_units
     from {{ test }}_ranked
-    cross join {{ test }}_target
+    inner join {{ test }}_target on {{ test }}_target.replicate = {{ test }}_ranked.replicate
     where {{ test }}_ranked.position * {{ test }}_ranked.units + {{ test }}_ranked.units_below > {{ test }}_target.target_units
+    group by {{ test }}_ranked.replicate
 ),
 
 {{ test }}_correction as (
     select
+        ranked.replicate,
         sum({{ divide_rounded(
             '(level.reduced * ranked.units - level.target_units + level.units_kept) * cast(ranked.compensation_cents as hugeint)',
             'level.reduced * 1000000',
@@ -107,11 +121,14 @@
         any_value({{ divide_rounded('(level.target_units - level.units_kept) * 100', 'level.reduced', 0) }}) as level_millionths
     from {{ test }}_ranked as ranked
     inner join {{ test }}_level as level
-        on ranked.position <= level.reduced
+        on level.replicate = ranked.replicate
+        and ranked.position <= level.reduced
+    group by ranked.replicate
 ),
 
 {{ test }}_result as (
     select
+        outcome.replicate,
         outcome.hces as {{ test }}_eligible_hces,
         outcome.nhces as {{ test }}_eligible_nhces,
         cast(outcome.hce_units * 0.0001 as decimal(8, 4)) as {{ test }}_hce_average_rate,
@@ -124,6 +141,6 @@
         cast(correction.level_millionths * 0.000001 as decimal(10, 6)) as {{ test }}_leveled_hce_rate,
         cast(coalesce(correction.refund_amount, 0) as decimal(14, 2)) as {{ test }}_corrective_refund_amount
     from {{ test }}_outcome as outcome
-    left join {{ test }}_correction as correction on true
+    left join {{ test }}_correction as correction on correction.replicate = outcome.replicate
 )
 {%- endmacro %}

@@ -8,5 +8,6 @@
     anti join {{ ref('int_experienced_terminations') }} as leavers
         on leavers.employee_id = start_population.employee_id
         and leavers.simulation_year = start_population.simulation_year
+        and leavers.replicate = start_population.replicate
     where start_population.simulation_year = {{ var('simulation_year') }}
 {%- endmacro %}

@@ -9,7 +9,7 @@ balances as (
 ),
 
 not_rolled as (
-    select simulation_year, employee_id, 'does not add up' as problem
+    select simulation_year, replicate, employee_id, 'does not add up' as problem
     from balances
     where employee_balance_at_start + employer_balance_at_start + investment_return_amount
         + employee_contribution_amount + employer_contribution_amount - forfeiture_amount - distribution_amount
@@ -17,11 +17,13 @@ not_rolled as (
 ),
 
 not_carried as (
-    select previous.simulation_year + 1 as simulation_year, previous.employee_id, 'not carried into the next year' as problem
+    select
+        previous.simulation_year + 1 as simulation_year, previous.replicate, previous.employee_id, 'not carried into the next year' as problem
     from balances as previous
     left join balances as next
         on next.employee_id = previous.employee_id
         and next.simulation_year = previous.simulation_year + 1
+        and next.replicate = previous.replicate
     where previous.simulation_year < (select max(simulation_year) from balances)
         and (previous.employment_status = 'active' or previous.employee_balance + previous.employer_balance > 0)
         and (

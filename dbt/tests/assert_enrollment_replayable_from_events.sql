@@ -13,15 +13,16 @@ census_participants as (
 
 -- each employee's last rate of each year in which they have a rate event
 yearly_rates as (
-    select employee_id, simulation_year, arg_max(new_rate, event_sequence) as new_rate
+    select replicate, employee_id, simulation_year, arg_max(new_rate, event_sequence) as new_rate
     from {{ ref('fct_yearly_events') }}
     where event_type in ('enrollment', 'deferral_change', 'deferral_escalation')
-    group by employee_id, simulation_year
+    group by replicate, employee_id, simulation_year
 ),
 
 replayed as (
     select
         snapshot.simulation_year,
+        snapshot.replicate,
         snapshot.employee_id,
         snapshot.is_enrolled,
         snapshot.deferral_rate,
@@ -32,6 +33,7 @@ replayed as (
     -- the latest year with a rate event up to the snapshot's year
     asof left join yearly_rates as latest
         on latest.employee_id = snapshot.employee_id
+        and latest.replicate = snapshot.replicate
         and latest.simulation_year <= snapshot.simulation_year
 )
 

@@ -4,6 +4,7 @@
 -- its top-paid group); a key employee was employed in the determination year.
 select
     compliance.simulation_year,
+    compliance.replicate,
     compliance.employee_id,
     compliance.is_highly_compensated,
     compliance.hce_reason,
@@ -12,9 +13,11 @@ select
 from {{ ref('int_employee_compliance') }} as compliance
 inner join {{ ref('int_irs_limits') }} as limits
     on limits.simulation_year = compliance.simulation_year
+    and limits.replicate = compliance.replicate
 left join {{ ref('int_look_back_year') }} as look_back
     on look_back.simulation_year = compliance.simulation_year
     and look_back.employee_id = compliance.employee_id
+    and look_back.replicate = compliance.replicate
 where compliance.is_highly_compensated is distinct from (
         compliance.is_five_percent_owner
         or coalesce(

@@ -13,18 +13,20 @@ with
 {{ test }}_averages as (
     select
         simulation_year,
+        replicate,
         avg({{ ratio }}) filter (where is_highly_compensated) as hce_average,
         avg({{ ratio }}) filter (where not is_highly_compensated) as nhce_average
     from {{ ref('int_employee_compliance') }}
     where {{ eligible }}
-    group by simulation_year
+    group by simulation_year, replicate
 ),
 
 {{ test }}_problems as (
-    select compliance.simulation_year, '{{ test }}' as test
+    select compliance.simulation_year, compliance.replicate, '{{ test }}' as test
     from {{ ref('fct_compliance') }} as compliance
     left join {{ test }}_averages as averages
         on averages.simulation_year = compliance.simulation_year
+        and averages.replicate = compliance.replicate
     -- an average is to the nearest 0.01%: within half of it of the exact one
     where (compliance.{{ test }}_hce_average_rate is null) <> (averages.hce_average is null)
         or abs(compliance.{{ test }}_hce_average_rate - averages.hce_average) > 0.0000501
@@ -43,7 +45,7 @@ with
 {% endfor %}
 
 top_heavy_problems as (
-    select simulation_year, 'top-heavy' as test
+    select simulation_year, replicate, 'top-heavy' as test
     from {{ ref('fct_compliance') }}
     where top_heavy_balance_amount > 0 and (
         abs(top_heavy_ratio_rate - key_employee_balance_amount / top_heavy_balance_amount) > 0.0000005

@@ -6,6 +6,7 @@ with
 counted as (
     select
         simulation_year,
+        replicate,
         active_headcount_start as n,
         hires,
         experienced_terminations,

@@ -91,8 +91,9 @@ def run_multi_year(config_path: str | Path, start_year: int, end_year: int) -> M
     timings = _year_timings(instance, run_ids[-1], config.scenario_id, years)
     with duckdb.connect(str(warehouse_path(config.scenario_id)), read_only=True) as con:
         rows = con.execute(
+            # replicate 0 of an ensemble is the single run (docs/ensembles.md)
             f"select simulation_year, {_METRICS} from fct_yearly_summary "
-            "where simulation_year between ? and ? order by simulation_year",
+            "where simulation_year between ? and ? and replicate = 0 order by simulation_year",
             [start_year, end_year],
         ).fetchall()
     reports = [

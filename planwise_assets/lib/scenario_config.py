@@ -25,6 +25,9 @@ LAST_SIMULATION_YEAR = 2050
 # Seeds are 64-bit in the SQL draws and in numpy; a census larger than this is not a workforce.
 MAX_SEED = 2**63 - 1
 MAX_CENSUS_EMPLOYEES = 10_000_000
+# An ensemble's replicates are simulated together, so its tables hold employees x replicates
+# rows a year: 1,000 replicates of a 10,000-employee census is a 10,000,000-employee run.
+MAX_REPLICATES = 1000
 
 
 class _Section(BaseModel):
@@ -42,6 +45,9 @@ class SimulationSection(_Section):
     end_year: int = Field(ge=FIRST_SIMULATION_YEAR, le=LAST_SIMULATION_YEAR)
     random_seed: int = Field(ge=0, le=MAX_SEED)
     target_growth_rate: float = Field(ge=-0.5, le=1)
+    # futures simulated together, each from its own stream of draws (seed, replicate);
+    # replicate 0 is the single run (docs/ensembles.md)
+    replicates: int = Field(default=1, ge=1, le=MAX_REPLICATES)
 
     @field_validator("end_year")
     @classmethod

@@ -11,6 +11,7 @@ with
 
 employed as (
     select
+        employment.replicate,
         employment.employee_id,
         employment.employment_status,
         employment.employee_balance_at_start,
@@ -24,7 +25,7 @@ employed as (
         employer.employer_balance as employer_balance_kept,
         {% if var('leaver_distribution_rate') > 0 -%}
         employment.employment_status = 'terminated'
-            and {{ draw('leaver_distribution', 'employment.employee_id') }} < {{ var('leaver_distribution_rate') }}
+            and {{ draw('leaver_distribution', 'employment.employee_id', replicate='employment.replicate') }} < {{ var('leaver_distribution_rate') }}
         {%- else -%}
         false
         {%- endif %} as takes_distribution
@@ -32,9 +33,11 @@ employed as (
     inner join {{ ref('int_employee_contributions') }} as contributions
         on contributions.employee_id = employment.employee_id
         and contributions.simulation_year = employment.simulation_year
+        and contributions.replicate = employment.replicate
     inner join {{ ref('int_employer_contributions') }} as employer
         on employer.employee_id = employment.employee_id
         and employer.simulation_year = employment.simulation_year
+        and employer.replicate = employment.replicate
     where employment.simulation_year = {{ var('simulation_year') }}
 ),
 
@@ -42,11 +45,17 @@ employed as (
 -- reads, and DuckDB 2.0, running it on one thread, let this scan see the rows being inserted.
 former_at_start as materialized (
 {% if var('simulation_year') == var('start_year') %}
-    select employee_id, employee_balance as employee_balance_at_start, employer_balance as employer_balance_at_start
-    from {{ ref('stg_census') }}
-    where not active and employee_balance + employer_balance > 0
+    select
+        replicates.replicate,
+        census.employee_id,
+        census.employee_balance as employee_balance_at_start,
+        census.employer_balance as employer_balance_at_start
+    from {{ ref('stg_census') }} as census
+    cross join {{ replicate_numbers() }} as replicates
+    where not census.active and census.employee_balance + census.employer_balance > 0
 {% else %}
-    select employee_id, employee_balance as employee_balance_at_start, employer_balance as employer_balance_at_start
+    select
+        replicate, employee_id, employee_balance as employee_balance_at_start, employer_balance as employer_balance_at_start
     from {{ prior_year('int_account_balances') }}
     where simulation_year = {{ var('simulation_year') }} - 1
         and employment_status <> 'active'
@@ -56,6 +65,7 @@ former_at_start as materialized (
 
 accounts as (
     select
+        replicate,
         employee_id,
         employment_status,
         employee_balance_at_start,
@@ -71,6 +81,7 @@ accounts as (
     from employed
     union all
     select
+        replicate,
         employee_id,
         'former' as employment_status,
         employee_balance_at_start,

@@ -13,13 +13,14 @@
 with
 
 limits as (
-    select prior_year_hce_threshold
+    select replicate, prior_year_hce_threshold
     from {{ ref('int_irs_limits') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
 people as (
     select
+        employment.replicate,
         employment.employee_id,
         employment.employment_status,
         employment.is_eligible as is_adp_eligible,
@@ -41,13 +42,16 @@ people as (
     inner join {{ ref('int_employee_contributions') }} as contributions
         on contributions.employee_id = employment.employee_id
         and contributions.simulation_year = employment.simulation_year
+        and contributions.replicate = employment.replicate
     inner join {{ ref('int_employer_contributions') }} as employer
         on employer.employee_id = employment.employee_id
         and employer.simulation_year = employment.simulation_year
+        and employer.replicate = employment.replicate
     left join {{ ref('int_look_back_year') }} as look_back
         on look_back.employee_id = employment.employee_id
         and look_back.simulation_year = employment.simulation_year
-    cross join limits
+        and look_back.replicate = employment.replicate
+    inner join limits on limits.replicate = employment.replicate
     where employment.simulation_year = {{ var('simulation_year') }}
 )
 

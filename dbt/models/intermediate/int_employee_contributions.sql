@@ -11,6 +11,7 @@ with
 
 participants as (
     select
+        employment.replicate,
         employment.employee_id,
         employment.age_at_year_end,
         employment.last_day_worked,
@@ -28,6 +29,7 @@ participants as (
     inner join {{ ref('int_plan_participation') }} as participation
         on participation.employee_id = employment.employee_id
         and participation.simulation_year = employment.simulation_year
+        and participation.replicate = employment.replicate
     where employment.simulation_year = {{ var('simulation_year') }}
 ),
 
@@ -53,6 +55,7 @@ earned as (
 -- (in HUGEINT: rate x pay x limit passes BIGINT's range)
 requested as (
     select
+        earned.replicate,
         earned.employee_id,
         earned.enrolled_cent_days,
         earned.matched_cent_days,
@@ -67,11 +70,12 @@ requested as (
         else 0 end as requested_{{ deferral }}{{ ',' if not loop.last }}
         {% endfor %}
     from earned
-    cross join limits
+    inner join limits on limits.replicate = earned.replicate
 ),
 
 limited as (
     select
+        participants.replicate,
         participants.employee_id,
         participants.prorated_pay,
         coalesce(requested.enrolled_cent_days, 0) as enrolled_cent_days,
@@ -88,8 +92,9 @@ limited as (
                 else 0
             end as deferral_limit
     from participants
-    left join requested on requested.employee_id = participants.employee_id
-    cross join limits
+    left join requested
+        on requested.employee_id = participants.employee_id and requested.replicate = participants.replicate
+    inner join limits on limits.replicate = participants.replicate
 ),
 
 contributed as (

@@ -24,13 +24,14 @@
 with
 
 limits as (
-    select annual_additions_limit, compensation_limit
+    select replicate, annual_additions_limit, compensation_limit
     from {{ ref('int_irs_limits') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
 people as (
     select
+        employment.replicate,
         employment.employee_id,
         employment.employment_status,
         employment.is_new_hire,
@@ -63,7 +64,8 @@ people as (
     inner join {{ ref('int_employee_contributions') }} as contributions
         on contributions.employee_id = employment.employee_id
         and contributions.simulation_year = employment.simulation_year
-    cross join limits
+        and contributions.replicate = employment.replicate
+    inner join limits on limits.replicate = employment.replicate
     where employment.simulation_year = {{ var('simulation_year') }}
 ),
 
@@ -78,6 +80,7 @@ match_tiers as (
 
 match_band as (
     select
+        people.replicate,
         people.employee_id,
         {{ match_band_measure('people.age', 'people.tenure_years') }} as band_measure
     from people
@@ -85,6 +88,7 @@ match_band as (
 
 formula_match as (
     select
+        match_band.replicate,
         match_band.employee_id,
         round(sum(
             match_tiers.match_rate * greatest(
@@ -94,12 +98,12 @@ formula_match as (
             )
         ), 2) as match_amount
     from match_band
-    inner join people on people.employee_id = match_band.employee_id
+    inner join people on people.employee_id = match_band.employee_id and people.replicate = match_band.replicate
     inner join match_tiers
         on match_tiers.band_minimum = (
             select max(band_minimum) from match_tiers where band_minimum <= match_band.band_measure
         )
-    group by match_band.employee_id
+    group by match_band.replicate, match_band.employee_id
 ),
 
 core_bands as (
@@ -109,6 +113,7 @@ core_bands as (
 
 core_rate as (
     select
+        people.replicate,
         people.employee_id,
         (
             select core_bands.rate from core_bands
@@ -136,8 +141,9 @@ gross as (
         coalesce(formula_match.match_amount, 0) as formula_match_amount,
         coalesce(core_rate.core_rate, 0) as core_rate
     from people
-    left join formula_match on formula_match.employee_id = people.employee_id
-    left join core_rate on core_rate.employee_id = people.employee_id
+    left join formula_match
+        on formula_match.employee_id = people.employee_id and formula_match.replicate = people.replicate
+    left join core_rate on core_rate.employee_id = people.employee_id and core_rate.replicate = people.replicate
 ),
 
 amounts as (

@@ -11,7 +11,7 @@ with
 
 start_population as (
     select
-        employee_id, birth_date, hire_date, level, annual_pay, deferral_rate, scheduled_hours,
+        replicate, employee_id, birth_date, hire_date, level, annual_pay, deferral_rate, scheduled_hours,
         is_enrolled, enrollment_date, enrollment_source, has_opted_out, escalation_opted_out,
         escalation_count, employee_balance, employer_balance, vested_pct, vesting_service_date,
         ownership_rate, is_officer,
@@ -22,7 +22,7 @@ start_population as (
 
 hires as (
     select
-        employee_id, birth_date, hire_date, level, annual_pay, deferral_rate, scheduled_hours,
+        replicate, employee_id, birth_date, hire_date, level, annual_pay, deferral_rate, scheduled_hours,
         false as is_enrolled, cast(null as date) as enrollment_date, cast(null as varchar) as enrollment_source,
         false as has_opted_out, false as escalation_opted_out, 0 as escalation_count,
         cast(0 as decimal(14, 2)) as employee_balance, cast(0 as decimal(14, 2)) as employer_balance,
@@ -40,23 +40,23 @@ employed as (
 ),
 
 leavers as (
-    select employee_id, termination_date
+    select replicate, employee_id, termination_date
     from {{ ref('int_experienced_terminations') }}
     where simulation_year = {{ var('simulation_year') }}
     union all
-    select employee_id, termination_date
+    select replicate, employee_id, termination_date
     from {{ ref('int_new_hire_terminations') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
 promotions as (
-    select employee_id, level_after, pay_after, effective_date
+    select replicate, employee_id, level_after, pay_after, effective_date
     from {{ ref('int_promotions') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
 raises as (
-    select employee_id, pay_after, effective_date
+    select replicate, employee_id, pay_after, effective_date
     from {{ ref('int_merit_raises') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
@@ -85,9 +85,9 @@ combined as (
             var('core_eligibility_entry_dates'), 'employed.hire_date', 'employed.birth_date'
         ) }} as core_eligibility_date
     from employed
-    left join leavers on leavers.employee_id = employed.employee_id
-    left join promotions on promotions.employee_id = employed.employee_id
-    left join raises on raises.employee_id = employed.employee_id
+    left join leavers on leavers.employee_id = employed.employee_id and leavers.replicate = employed.replicate
+    left join promotions on promotions.employee_id = employed.employee_id and promotions.replicate = employed.replicate
+    left join raises on raises.employee_id = employed.employee_id and raises.replicate = employed.replicate
 )
 
 select

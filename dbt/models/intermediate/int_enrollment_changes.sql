@@ -68,6 +68,7 @@ auto_candidates as (
 
 auto_outcomes as (
     select
+        replicate,
         employee_id,
         last_day_worked,
         case when opt_out_draw < opt_out_probability then 'opt_out' else 'enrollment' end as decision,
@@ -81,6 +82,7 @@ auto_outcomes as (
 
 auto_decisions as (
     select
+        replicate,
         employee_id,
         decision,
         'auto' as enrollment_source,
@@ -92,7 +94,7 @@ auto_decisions as (
 {% else %}
 auto_decisions as (
     select
-        cast(null as varchar) as employee_id, cast(null as varchar) as decision,
+        cast(null as integer) as replicate, cast(null as varchar) as employee_id, cast(null as varchar) as decision,
         cast(null as varchar) as enrollment_source, cast(null as date) as effective_date,
         cast(null as decimal(8, 6)) as deferral_rate
     where false
@@ -102,12 +104,13 @@ auto_decisions as (
 {% if var('voluntary_enrollment_enabled') %}
 voluntary_decisions as (
     select
+        candidates.replicate,
         candidates.employee_id,
         'enrollment' as decision,
         'voluntary' as enrollment_source,
         greatest(candidates.eligibility_date, candidates.first_day_worked)
             + cast(floor(
-                {{ draw('voluntary_enrollment_date', 'candidates.employee_id') }}
+                {{ draw('voluntary_enrollment_date', 'candidates.employee_id', replicate='candidates.replicate') }}
                 * {{ days_between('greatest(candidates.eligibility_date, candidates.first_day_worked)', 'candidates.last_day_worked') }}
             ) as integer) as effective_date,
         behaviour.deferral_rate
@@ -116,9 +119,10 @@ voluntary_decisions as (
         on behaviour.age_band = candidates.age_band and behaviour.pay_band = candidates.pay_band
     left join auto_decisions
         on auto_decisions.employee_id = candidates.employee_id
+        and auto_decisions.replicate = candidates.replicate
     where auto_decisions.employee_id is null
         and not candidates.opted_out_at_start
-        and {{ draw('voluntary_enrollment', 'candidates.employee_id') }}
+        and {{ draw('voluntary_enrollment', 'candidates.employee_id', replicate='candidates.replicate') }}
             < least(1, {{ var('voluntary_enrollment_probability') }} * behaviour.probability_multiplier)
 ),
 {% else %}

@@ -1,4 +1,4 @@
--- Exactly E leavers among the year's starting actives, drawn by hazard weight.
+-- Exactly E leavers among the year's starting actives, drawn by hazard weight (in each replicate).
 -- Weighted sampling without replacement (Efraimidis-Spirakis): each employee gets the key
 -- -ln(u) / weight and the E smallest keys leave, so a higher hazard means a higher chance
 -- of leaving while the count stays exact.
@@ -19,6 +19,7 @@ ranked as (
         *,
         {{ draw('termination_date') }} as termination_date_draw,
         row_number() over (
+            partition by replicate
             order by -ln({{ draw('termination') }}) / hazard_weight, employee_id
         ) as termination_rank
     from weighted
@@ -26,7 +27,7 @@ ranked as (
 )
 
 select
-    {{ scenario_columns() }},
+    {{ scenario_columns('ranked.replicate') }},
     ranked.employee_id,
     ranked.level,
     ranked.annual_pay,
@@ -36,8 +37,7 @@ select
     {{ year_start() }} + cast(floor(ranked.termination_date_draw * {{ days_in_year() }}) as integer)
         as termination_date
 from ranked
-where ranked.termination_rank <= (
-    select plan.experienced_terminations
-    from {{ ref('int_workforce_plan') }} as plan
-    where plan.simulation_year = {{ var('simulation_year') }}
-)
+inner join {{ ref('int_workforce_plan') }} as plan
+    on plan.replicate = ranked.replicate
+    and plan.simulation_year = {{ var('simulation_year') }}
+where ranked.termination_rank <= plan.experienced_terminations

@@ -4,32 +4,37 @@
 with
 
 plan as (
-    select hires
+    select replicate, hires
     from {{ ref('int_workforce_plan') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
 hire_numbers as (
-    select unnest(generate_series(1, hires)) as hire_number
+    select replicate, unnest(generate_series(1, hires)) as hire_number
     from plan
     where hires > 0
 ),
 
 new_employees as (
     select
+        replicate,
         'H' || {{ var('simulation_year') }} || '-' || lpad(cast(hire_number as varchar), 6, '0') as employee_id
     from hire_numbers
 ),
 
 level_mix as (
     select
+        replicate,
         level,
-        coalesce(sum(count(*)) over (order by level rows between unbounded preceding and 1 preceding), 0)
-            / sum(count(*)) over () as share_from,
-        sum(count(*)) over (order by level) / sum(count(*)) over () as share_to
+        coalesce(
+            sum(count(*)) over (partition by replicate order by level rows between unbounded preceding and 1 preceding),
+            0
+        ) / sum(count(*)) over (partition by replicate) as share_from,
+        sum(count(*)) over (partition by replicate order by level) / sum(count(*)) over (partition by replicate)
+            as share_to
     from {{ ref('int_workforce_start') }}
     where simulation_year = {{ var('simulation_year') }}
-    group by level
+    group by replicate, level
 ),
 
 age_mix as (
@@ -43,6 +48,7 @@ age_mix as (
 
 drawn as (
     select
+        replicate,
         employee_id,
         {{ draw('hire_level') }} as level_draw,
         {{ draw('hire_age') }} as age_draw,
@@ -60,13 +66,14 @@ placed as (
         {{ year_start() }} + cast(floor(drawn.hire_date_draw * {{ days_in_year() }}) as integer) as hire_date
     from drawn
     left join level_mix
-        on drawn.level_draw >= level_mix.share_from and drawn.level_draw < level_mix.share_to
+        on level_mix.replicate = drawn.replicate
+        and drawn.level_draw >= level_mix.share_from and drawn.level_draw < level_mix.share_to
     inner join age_mix
         on drawn.age_draw >= age_mix.share_from and drawn.age_draw < age_mix.share_to
 )
 
 select
-    {{ scenario_columns() }},
+    {{ scenario_columns('placed.replicate') }},
     placed.employee_id,
     cast(placed.hire_date - to_years(placed.hire_age) as date) - cast(floor(placed.birth_day_draw * 365) as integer)
         as birth_date,

@@ -4,7 +4,8 @@
 -- 2020 start); a later year is the last published value grown by the scenario's projection
 -- rate and rounded down to the statutory increment (402(g) and catch-ups $500, 415(c) $1,000,
 -- 401(a)(17), HCE and key employee $5,000), and flagged as an estimate. The super catch-up is
--- null before 2025, when it did not exist.
+-- null before 2025, when it did not exist. The limits are assumptions, the same in every replicate
+-- (one row each, so that each replicate's models join their own).
 with
 
 published as (
@@ -67,7 +68,7 @@ look_back_year as (
 )
 
 select
-    {{ scenario_columns() }},
+    {{ scenario_columns('replicates.replicate') }},
     cast(this_year.elective_deferral_limit as decimal(14, 2)) as elective_deferral_limit,
     cast(this_year.catch_up_limit as decimal(14, 2)) as catch_up_limit,
     cast(this_year.super_catch_up_limit as decimal(14, 2)) as super_catch_up_limit,
@@ -80,3 +81,4 @@ select
     cast(look_back_year.key_employee_threshold as decimal(14, 2)) as prior_year_key_employee_threshold
 from this_year
 cross join look_back_year
+cross join {{ replicate_numbers() }} as replicates

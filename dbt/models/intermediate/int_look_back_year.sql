@@ -20,6 +20,7 @@ with
 {% if var('simulation_year') == var('start_year') %}
 worked as (
     select
+        replicates.replicate,
         census.employee_id,
         census.birth_date,
         census.hire_date,
@@ -39,11 +40,13 @@ worked as (
         census.is_officer,
         census.employee_balance + census.employer_balance as top_heavy_balance
     from {{ ref('stg_census') }} as census
+    cross join {{ replicate_numbers() }} as replicates
     where coalesce(census.termination_date, {{ look_back_end }}) >= make_date({{ look_back_year }}, 1, 1)
 ),
 {% else %}
 worked as (
     select
+        replicate,
         employee_id,
         birth_date,
         hire_date,
@@ -58,7 +61,7 @@ worked as (
 {% endif %}
 
 limits as (
-    select prior_year_key_employee_threshold
+    select replicate, prior_year_key_employee_threshold
     from {{ ref('int_irs_limits') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
@@ -69,22 +72,26 @@ ranked as (
         {{ whole_years('worked.birth_date', look_back_end) }} >= 21
             and worked.hire_date + to_months(6) <= {{ look_back_end }} + 1
             and worked.scheduled_hours >= 910 as is_counted,
-        row_number() over (order by worked.compensation desc, worked.employee_id) as pay_rank,
-        row_number() over (partition by worked.is_officer order by worked.compensation desc, worked.employee_id)
-            as officer_pay_rank
+        row_number() over (partition by worked.replicate order by worked.compensation desc, worked.employee_id)
+            as pay_rank,
+        row_number() over (
+            partition by worked.replicate, worked.is_officer order by worked.compensation desc, worked.employee_id
+        ) as officer_pay_rank
     from worked
 ),
 
 sizes as (
     select
+        replicate,
         -- 20% of the counted employees, rounded (a fifth of a whole number is never a half)
         (2 * count(*) filter (where is_counted) + 5) // 10 as top_paid_group_size,
         least(50, greatest(3, {{ ceil_div('count(*) filter (where is_counted)', 10) }})) as officer_limit
     from ranked
+    group by replicate
 )
 
 select
-    {{ scenario_columns() }},
+    {{ scenario_columns('ranked.replicate') }},
     ranked.employee_id,
     cast(ranked.compensation as decimal(14, 2)) as look_back_compensation_amount,
     ranked.ownership_rate,
@@ -96,5 +103,5 @@ select
         or (ranked.ownership_rate > 0.01 and ranked.compensation > 150000) as is_key_employee,
     cast(ranked.top_heavy_balance as decimal(14, 2)) as top_heavy_balance_amount
 from ranked
-cross join sizes
-cross join limits
+inner join sizes on sizes.replicate = ranked.replicate
+inner join limits on limits.replicate = ranked.replicate

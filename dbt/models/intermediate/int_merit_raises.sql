@@ -11,6 +11,7 @@ stayers as (
 
 promoted as (
     select
+        stayers.replicate,
         stayers.employee_id,
         coalesce(promotions.level_after, stayers.level) as level,
         coalesce(promotions.pay_after, stayers.annual_pay) as pay_before
@@ -18,6 +19,7 @@ promoted as (
     left join {{ ref('int_promotions') }} as promotions
         on promotions.employee_id = stayers.employee_id
         and promotions.simulation_year = stayers.simulation_year
+        and promotions.replicate = stayers.replicate
 ),
 
 with_merit as (
@@ -30,9 +32,11 @@ with_merit as (
 -- payroll and merit-weighted payroll in exact integers: cents, and cents x millionths
 budget as (
     select
+        replicate,
         sum({{ cents('pay_before') }}) as payroll_cents,
         sum({{ cents('pay_before') }} * {{ millionths('level_merit_rate') }}) as merit_weighted_payroll
     from with_merit
+    group by replicate
 ),
 
 -- merit rate = level rate x budget / (payroll-weighted average level rate)
@@ -42,6 +46,7 @@ budget as (
 -- cent; merit_rate itself is shown to 10 decimal places
 raised as (
     select
+        with_merit.replicate,
         with_merit.employee_id,
         with_merit.level,
         with_merit.pay_before,
@@ -52,7 +57,7 @@ raised as (
         greatest(budget.merit_weighted_payroll, 1) as merit_weighted_payroll,
         {{ rate('cola_rate') }} as cola_rate
     from with_merit
-    cross join budget
+    inner join budget on budget.replicate = with_merit.replicate
 )
 
 select

@@ -4,6 +4,7 @@ with
 
 hires as (
     select
+        replicate,
         employee_id,
         hire_date,
         level,
@@ -17,12 +18,12 @@ hires as (
 ranked as (
     select
         *,
-        row_number() over (order by termination_draw, employee_id) as termination_rank
+        row_number() over (partition by replicate order by termination_draw, employee_id) as termination_rank
     from hires
 )
 
 select
-    {{ scenario_columns() }},
+    {{ scenario_columns('ranked.replicate') }},
     ranked.employee_id,
     ranked.level,
     ranked.annual_pay,
@@ -31,8 +32,7 @@ select
         + cast(floor(ranked.termination_date_draw * {{ days_between('ranked.hire_date', year_end()) }}) as integer)
         as termination_date
 from ranked
-where ranked.termination_rank <= (
-    select plan.new_hire_terminations
-    from {{ ref('int_workforce_plan') }} as plan
-    where plan.simulation_year = {{ var('simulation_year') }}
-)
+inner join {{ ref('int_workforce_plan') }} as plan
+    on plan.replicate = ranked.replicate
+    and plan.simulation_year = {{ var('simulation_year') }}
+where ranked.termination_rank <= plan.new_hire_terminations

@@ -21,13 +21,13 @@ employment as (
 ),
 
 enrollments as (
-    select employee_id, effective_date, enrollment_source, deferral_rate
+    select replicate, employee_id, effective_date, enrollment_source, deferral_rate
     from {{ ref('int_enrollment_changes') }}
     where simulation_year = {{ var('simulation_year') }} and decision = 'enrollment'
 ),
 
 opt_outs as (
-    select employee_id
+    select replicate, employee_id
     from {{ ref('int_enrollment_changes') }}
     where simulation_year = {{ var('simulation_year') }} and decision = 'opt_out'
 ),
@@ -41,6 +41,7 @@ match_tiers as (
 
 response_candidates as (
     select
+        employment.replicate,
         employment.employee_id,
         employment.deferral_rate_at_start,
         (
@@ -69,20 +70,23 @@ response_weighted as (
 ),
 
 match_responses as (
-    select employee_id, full_match_rate
+    select replicate, employee_id, full_match_rate
     from response_weighted
     where deferral_rate_at_start < full_match_rate
         and {{ draw('match_response') }} < least(1, response_probability)
 ),
 {% else %}
 match_responses as (
-    select cast(null as varchar) as employee_id, cast(null as decimal(8, 6)) as full_match_rate
+    select
+        cast(null as integer) as replicate, cast(null as varchar) as employee_id,
+        cast(null as decimal(8, 6)) as full_match_rate
     where false
 ),
 {% endif %}
 
 state as (
     select
+        employment.replicate,
         employment.employee_id,
         employment.hire_date,
         employment.first_day_worked,
@@ -107,9 +111,11 @@ state as (
         employment.escalation_opted_out_at_start,
         employment.escalation_count_at_start
     from employment
-    left join enrollments on enrollments.employee_id = employment.employee_id
-    left join opt_outs on opt_outs.employee_id = employment.employee_id
-    left join match_responses on match_responses.employee_id = employment.employee_id
+    left join enrollments
+        on enrollments.employee_id = employment.employee_id and enrollments.replicate = employment.replicate
+    left join opt_outs on opt_outs.employee_id = employment.employee_id and opt_outs.replicate = employment.replicate
+    left join match_responses
+        on match_responses.employee_id = employment.employee_id and match_responses.replicate = employment.replicate
 ),
 
 escalation as (

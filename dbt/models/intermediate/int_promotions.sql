@@ -24,7 +24,7 @@ candidates as (
 )
 
 select
-    {{ scenario_columns() }},
+    {{ scenario_columns('candidates.replicate') }},
     candidates.employee_id,
     candidates.level as level_before,
     candidates.level + 1 as level_after,

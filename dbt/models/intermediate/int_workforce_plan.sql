@@ -1,26 +1,33 @@
--- The year's exact growth algebra (DESIGN.md "Workforce"), one row per scenario-year.
+-- The year's exact growth algebra (DESIGN.md "Workforce"), one row per scenario-year and replicate.
 -- N actives at the start, growth g, experienced termination rate t, new-hire termination
 -- rate h:  T = round(N(1+g)),  E = round(N t),  X = T - (N - E),
 -- hires H = ceil(X / (1 - h)),  new-hire terminations = H - X.
 -- When X < 0 the company shrinks faster than attrition: no hires, and N - T leavers.
 with
 
--- A year without actives would simulate nothing from then on, silently: stop, naming the year.
+-- A year without actives would simulate nothing from then on, silently: stop, naming the year
+-- (and the replicate of an ensemble).
 start_population as (
     select
+        replicates.replicate,
         case
-            when count(*) = 0 then error(
+            when count(start_population.employee_id) = 0 then error(
                 'year {{ var('simulation_year') }} has no active employees at its start '
                 || '(an empty census, or nobody active at the end of the year before)'
+                || case when replicates.replicate > 0 then ' in replicate ' || replicates.replicate else '' end
             )
-            else count(*)
+            else count(start_population.employee_id)
         end as active_headcount_start
-    from {{ ref('int_workforce_start') }}
-    where simulation_year = {{ var('simulation_year') }}
+    from {{ replicate_numbers() }} as replicates
+    left join {{ ref('int_workforce_start') }} as start_population
+        on start_population.replicate = replicates.replicate
+        and start_population.simulation_year = {{ var('simulation_year') }}
+    group by replicates.replicate
 ),
 
 algebra as (
     select
+        replicate,
         active_headcount_start,
         cast(round(active_headcount_start * (1 + {{ rate('target_growth_rate') }})) as bigint)
             as target_headcount_end,

@@ -2,12 +2,14 @@
 -- and their plan state. First year: the census actives, placed on a level by pay; census
 -- participants (deferral rate > 0) are enrolled at their census rate, with the census's
 -- balances, vesting service (as a vesting service date, macros/balances.sql), ownership and
--- officer flag. Later years: last year's year-end actives with their plan state.
+-- officer flag, in every replicate (all replicates start from the same census). Later years:
+-- last year's year-end actives with their plan state, replicate by replicate.
 with
 
 {% if var('simulation_year') == var('start_year') %}
 population as (
     select
+        replicates.replicate,
         census.employee_id,
         census.birth_date,
         census.hire_date,
@@ -32,11 +34,13 @@ population as (
         census.ownership_rate,
         census.is_officer
     from {{ ref('stg_census') }} as census
+    cross join {{ replicate_numbers() }} as replicates
     where census.active
 ),
 {% else %}
 population as (
     select
+        replicate,
         employee_id,
         birth_date,
         hire_date,

@@ -1,4 +1,4 @@
--- One row per scenario-year: the plan year's nondiscrimination tests (docs/dc_plan.md, rules 11
+-- One row per scenario-year and replicate: the plan year's nondiscrimination tests (docs/dc_plan.md, rules 11
 -- to 13). The HCEs (IRC 414(q)) and what the tests count for each employee come from
 -- int_employee_compliance, the determination year's key employees and balances from
 -- int_look_back_year.
@@ -32,6 +32,7 @@ match_tiers as (
 -- materialized: read whole before this statement inserts into the same table (int_account_balances)
 prior_year_averages as materialized (
     select
+        replicate,
         cast(adp_nhce_average_rate * 10000 as bigint) as adp_units,
         cast(acp_nhce_average_rate * 10000 as bigint) as acp_units
     from {{ prior_year('fct_compliance') }}
@@ -50,30 +51,46 @@ prior_year_averages as materialized (
 {% elif var('simulation_year') == var('start_year') %}
     {% set prior_nhce_units = 'cast(round(' ~ rate(first_prior_year_average) ~ ' * 10000) as bigint)' %}
 {% else %}
-    {% set prior_nhce_units = '(select ' ~ test ~ '_units from prior_year_averages)' %}
+    {% set prior_nhce_units = '(select ' ~ test ~ '_units from prior_year_averages where prior_year_averages.replicate = '
+        ~ test ~ '_averages.replicate)' %}
 {% endif %}
 {{ average_percentage_test(test, 'people', eligible, ratio, exempt, prior_nhce_units) }},
 {% endfor %}
 
+hces as (
+    select
+        replicates.replicate,
+        count(*) filter (where people.is_highly_compensated) as highly_compensated_employees
+    from {{ replicate_numbers() }} as replicates
+    left join people on people.replicate = replicates.replicate
+    group by replicates.replicate
+),
+
 determination as (
     select
+        replicates.replicate,
         count(*) filter (where is_key_employee) as key_employees,
         coalesce(sum(top_heavy_balance_amount) filter (where is_key_employee), 0) as key_employee_balance,
         coalesce(sum(top_heavy_balance_amount), 0) as total_balance
-    from {{ ref('int_look_back_year') }}
-    where simulation_year = {{ var('simulation_year') }}
+    from {{ replicate_numbers() }} as replicates
+    left join {{ ref('int_look_back_year') }} as look_back
+        on look_back.replicate = replicates.replicate
+        and look_back.simulation_year = {{ var('simulation_year') }}
+    group by replicates.replicate
 ),
 
 -- the highest rate, in millionths of compensation, at which a key employee receives contributions this year
 key_employee_rates as (
     select
+        replicates.replicate,
         coalesce(max({{ divide_rounded(
             cents('tested_deferral_amount + employer_match_amount + employer_core_amount') ~ ' * 1000000',
             'nullif(' ~ cents('testing_compensation_amount') ~ ', 0)',
             0
         ) }}), 0) as highest_millionths
-    from people
-    where is_key_employee
+    from {{ replicate_numbers() }} as replicates
+    left join people on people.replicate = replicates.replicate and people.is_key_employee
+    group by replicates.replicate
 ),
 
 top_heavy as (
@@ -86,35 +103,39 @@ top_heavy as (
         {%- endif %} as result,
         cast(least(30000, key_employee_rates.highest_millionths) as bigint) as minimum_millionths
     from determination
-    cross join key_employee_rates
+    inner join key_employee_rates on key_employee_rates.replicate = determination.replicate
 ),
 
 minimum_contributions as (
     select
+        replicates.replicate,
         count(*) filter (where top_up > 0) as participants,
         coalesce(sum(top_up), 0) as amount
-    from (
+    from {{ replicate_numbers() }} as replicates
+    left join (
         select
+            people.replicate,
             greatest(
                 0,
                 {{ divide_rounded('top_heavy.minimum_millionths * ' ~ cents('people.testing_compensation_amount'), '100000000', 2) }}
                     - people.employer_match_amount - people.employer_core_amount
             ) as top_up
         from people
-        cross join top_heavy
+        inner join top_heavy on top_heavy.replicate = people.replicate
         where top_heavy.result = 'top-heavy'
             and not people.is_key_employee
             and people.employment_status = 'active'
             and people.is_adp_eligible
-    )
+    ) as top_ups on top_ups.replicate = replicates.replicate
+    group by replicates.replicate
 )
 
 select
-    {{ scenario_columns() }},
-    (select count(*) filter (where is_highly_compensated) from people) as highly_compensated_employees,
+    {{ scenario_columns('adp_result.replicate') }},
+    hces.highly_compensated_employees,
     '{{ var('testing_method') }}' as testing_method,
-    adp_result.*,
-    acp_result.*,
+    adp_result.* exclude (replicate),
+    acp_result.* exclude (replicate),
     top_heavy.key_employees,
     make_date({{ var('simulation_year') }} - 1, 12, 31) as top_heavy_determination_date,
     cast(top_heavy.key_employee_balance as decimal(18, 2)) as key_employee_balance_amount,
@@ -129,6 +150,7 @@ select
     minimum_contributions.participants as top_heavy_minimum_participants,
     cast(minimum_contributions.amount as decimal(18, 2)) as top_heavy_minimum_amount
 from adp_result
-cross join acp_result
-cross join top_heavy
-cross join minimum_contributions
+inner join acp_result on acp_result.replicate = adp_result.replicate
+inner join hces on hces.replicate = adp_result.replicate
+inner join top_heavy on top_heavy.replicate = adp_result.replicate
+inner join minimum_contributions on minimum_contributions.replicate = adp_result.replicate

@@ -6,7 +6,7 @@
 -- employee this year (int_employee_compliance). Year N's active rows (with their plan state)
 -- start year N+1.
 select
-    {{ scenario_columns() }},
+    {{ scenario_columns('employment.replicate') }},
     employment.employee_id,
     employment.employment_status,
     employment.birth_date,
@@ -55,12 +55,17 @@ select
 from {{ ref('int_employment_year') }} as employment
 inner join {{ ref('int_plan_participation') }} as participation
     on participation.employee_id = employment.employee_id and participation.simulation_year = employment.simulation_year
+    and participation.replicate = employment.replicate
 inner join {{ ref('int_employee_contributions') }} as contributions
     on contributions.employee_id = employment.employee_id and contributions.simulation_year = employment.simulation_year
+    and contributions.replicate = employment.replicate
 inner join {{ ref('int_employer_contributions') }} as employer
     on employer.employee_id = employment.employee_id and employer.simulation_year = employment.simulation_year
+    and employer.replicate = employment.replicate
 inner join {{ ref('int_account_balances') }} as accounts
     on accounts.employee_id = employment.employee_id and accounts.simulation_year = employment.simulation_year
+    and accounts.replicate = employment.replicate
 inner join {{ ref('int_employee_compliance') }} as compliance
     on compliance.employee_id = employment.employee_id and compliance.simulation_year = employment.simulation_year
+    and compliance.replicate = employment.replicate
 where employment.simulation_year = {{ var('simulation_year') }}

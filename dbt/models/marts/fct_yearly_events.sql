@@ -3,13 +3,13 @@
 -- opt_out, deferral_change (event_detail: the reason), deferral_escalation, employer_match,
 -- employer_core, vesting_change, forfeiture, distribution). Re-running a year replaces exactly
 -- that year's rows. event_id is
--- deterministic (scenario, year, employee, event type); event_sequence orders an
+-- deterministic (scenario, year, employee, event type, replicate); event_sequence orders an
 -- employee's events within the year.
 with
 
 hires as (
     select
-        employee_id, 'hire' as event_type, 1 as event_sequence, hire_date as effective_date,
+        replicate, employee_id, 'hire' as event_type, 1 as event_sequence, hire_date as effective_date,
         cast(null as integer) as previous_level, level as new_level,
         cast(null as decimal(14, 2)) as previous_pay_amount, annual_pay as new_pay_amount,
         cast(null as decimal(8, 6)) as previous_rate, cast(null as decimal(8, 6)) as new_rate,
@@ -20,7 +20,7 @@ hires as (
 
 eligibility as (
     select
-        employee_id, 'eligibility', 2, eligibility_date,
+        replicate, employee_id, 'eligibility', 2, eligibility_date,
         null, null, null, null, null, null, null, null
     from {{ ref('int_employment_year') }}
     where simulation_year = {{ var('simulation_year') }} and became_eligible_this_year
@@ -28,7 +28,7 @@ eligibility as (
 
 enrollment_decisions as (
     select
-        employee_id, decision, 3, effective_date,
+        replicate, employee_id, decision, 3, effective_date,
         null, null, null, null,
         null, case when decision = 'enrollment' then deferral_rate end,
         null, enrollment_source
@@ -39,7 +39,7 @@ enrollment_decisions as (
 -- an employee moving up to the rate that earns the whole match when the formula changes
 match_responses as (
     select
-        employee_id, 'deferral_change', 3, make_date({{ var('simulation_year') }}, 1, 1),
+        replicate, employee_id, 'deferral_change', 3, make_date({{ var('simulation_year') }}, 1, 1),
         null, null, null, null,
         rate_before_match_response, rate_before_escalation, null, 'match_response'
     from {{ ref('int_plan_participation') }}
@@ -48,7 +48,7 @@ match_responses as (
 
 escalations as (
     select
-        employee_id, 'deferral_escalation', 4, escalation_date,
+        replicate, employee_id, 'deferral_escalation', 4, escalation_date,
         null, null, null, null,
         rate_before_escalation, deferral_rate, null, null
     from {{ ref('int_plan_participation') }}
@@ -57,7 +57,7 @@ escalations as (
 
 promotions as (
     select
-        employee_id, 'promotion', 5, effective_date,
+        replicate, employee_id, 'promotion', 5, effective_date,
         level_before, level_after, pay_before, pay_after, null, null, null, null
     from {{ ref('int_promotions') }}
     where simulation_year = {{ var('simulation_year') }}
@@ -65,7 +65,7 @@ promotions as (
 
 raises as (
     select
-        employee_id, 'raise', 6, effective_date,
+        replicate, employee_id, 'raise', 6, effective_date,
         level, level, pay_before, pay_after, null, null, null, null
     from {{ ref('int_merit_raises') }}
     where simulation_year = {{ var('simulation_year') }}
@@ -79,17 +79,17 @@ employment as (
 
 employer_money as (
     select
-        employer.employee_id, employment.last_day_worked,
+        employer.replicate, employer.employee_id, employment.last_day_worked,
         employer.employer_match_amount, employer.employer_core_amount,
         employer.vested_pct_at_start, employer.vested_pct, employer.forfeiture_amount
     from {{ ref('int_employer_contributions') }} as employer
-    inner join employment on employment.employee_id = employer.employee_id
+    inner join employment on employment.employee_id = employer.employee_id and employment.replicate = employer.replicate
     where employer.simulation_year = {{ var('simulation_year') }}
 ),
 
 matches as (
     select
-        employee_id, 'employer_match', 7, last_day_worked,
+        replicate, employee_id, 'employer_match', 7, last_day_worked,
         null, null, null, null, null, null, employer_match_amount, null
     from employer_money
     where employer_match_amount > 0
@@ -97,7 +97,7 @@ matches as (
 
 core as (
     select
-        employee_id, 'employer_core', 8, last_day_worked,
+        replicate, employee_id, 'employer_core', 8, last_day_worked,
         null, null, null, null, null, null, employer_core_amount, null
     from employer_money
     where employer_core_amount > 0
@@ -105,7 +105,7 @@ core as (
 
 vesting_changes as (
     select
-        employee_id, 'vesting_change', 9, last_day_worked,
+        replicate, employee_id, 'vesting_change', 9, last_day_worked,
         null, null, null, null, vested_pct_at_start, vested_pct, null, null
     from employer_money
     where vested_pct <> vested_pct_at_start
@@ -113,7 +113,7 @@ vesting_changes as (
 
 experienced_terminations as (
     select
-        employee_id, 'termination', 10, termination_date,
+        replicate, employee_id, 'termination', 10, termination_date,
         level, null, annual_pay, null, null, null, null, null
     from {{ ref('int_experienced_terminations') }}
     where simulation_year = {{ var('simulation_year') }}
@@ -121,7 +121,7 @@ experienced_terminations as (
 
 new_hire_terminations as (
     select
-        employee_id, 'new_hire_termination', 10, termination_date,
+        replicate, employee_id, 'new_hire_termination', 10, termination_date,
         level, null, annual_pay, null, null, null, null, null
     from {{ ref('int_new_hire_terminations') }}
     where simulation_year = {{ var('simulation_year') }}
@@ -129,7 +129,7 @@ new_hire_terminations as (
 
 forfeitures as (
     select
-        employee_id, 'forfeiture', 11, last_day_worked,
+        replicate, employee_id, 'forfeiture', 11, last_day_worked,
         null, null, null, null, null, null, forfeiture_amount, null
     from employer_money
     where forfeiture_amount > 0
@@ -138,10 +138,10 @@ forfeitures as (
 -- a leaver who takes their balance out, on their last day
 distributions as (
     select
-        accounts.employee_id, 'distribution', 12, employment.last_day_worked,
+        accounts.replicate, accounts.employee_id, 'distribution', 12, employment.last_day_worked,
         null, null, null, null, null, null, accounts.distribution_amount, null
     from {{ ref('int_account_balances') }} as accounts
-    inner join employment on employment.employee_id = accounts.employee_id
+    inner join employment on employment.employee_id = accounts.employee_id and employment.replicate = accounts.replicate
     where accounts.simulation_year = {{ var('simulation_year') }} and accounts.distribution_amount > 0
 ),
 
@@ -170,12 +170,16 @@ banded as (
     from all_events
     inner join employment
         on employment.employee_id = all_events.employee_id
+        and employment.replicate = all_events.replicate
 )
 
 select
-    '{{ var('scenario_id') }}' || ':' || {{ var('simulation_year') }} || ':' || banded.employee_id || ':' || banded.event_type
-        as event_id,
-    {{ scenario_columns() }},
+    -- a replicate other than 0 ends its ids with :r<replicate>, so replicate 0's are a single run's
+    concat_ws(
+        ':', '{{ var('scenario_id') }}', {{ var('simulation_year') }}, banded.employee_id, banded.event_type,
+        'r' || nullif(banded.replicate, 0)
+    ) as event_id,
+    {{ scenario_columns('banded.replicate') }},
     banded.employee_id,
     banded.event_type,
     banded.event_sequence,

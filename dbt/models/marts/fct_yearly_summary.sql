@@ -1,19 +1,21 @@
--- One row per scenario-year: headcount flow, events, payroll and the plan's key metrics.
+-- One row per scenario-year and replicate: headcount flow, events, payroll and the plan's key metrics.
 -- participation_rate = enrolled actives / eligible actives; avg_deferral_rate over enrolled
 -- actives; employer cost = match + core, also as a share of payroll (total prorated pay); the
 -- plan's balances at year end over every account (former employees' included), the year's
 -- investment return and distributions. Averages and shares are exact, rounded once (to the
--- cent, or to six decimal places).
+-- cent, or to six decimal places). Each total is counted from the replicates up, so that a
+-- replicate with nothing to count (e.g. no events) still has its row, with zeros.
 with
 
 plan as (
-    select active_headcount_start, target_headcount_end
+    select replicate, active_headcount_start, target_headcount_end
     from {{ ref('int_workforce_plan') }}
     where simulation_year = {{ var('simulation_year') }}
 ),
 
 events as (
     select
+        replicates.replicate,
         count(*) filter (where event_type = 'hire') as hires,
         count(*) filter (where event_type = 'termination') as experienced_terminations,
         count(*) filter (where event_type = 'new_hire_termination') as new_hire_terminations,
@@ -24,12 +26,16 @@ events as (
         count(*) filter (where event_type = 'opt_out') as opt_outs,
         count(*) filter (where event_type = 'deferral_escalation') as escalations,
         count(*) filter (where event_type = 'deferral_change') as deferral_changes
-    from {{ ref('fct_yearly_events') }}
-    where simulation_year = {{ var('simulation_year') }}
+    from {{ replicate_numbers() }} as replicates
+    left join {{ ref('fct_yearly_events') }} as events
+        on events.replicate = replicates.replicate
+        and events.simulation_year = {{ var('simulation_year') }}
+    group by replicates.replicate
 ),
 
 snapshot as (
     select
+        replicates.replicate,
         count(*) filter (where employment_status = 'active') as active_headcount_end,
         sum(prorated_pay_amount) as total_prorated_pay,
         sum({{ cents('annual_pay_amount') }}) filter (where employment_status = 'active') as active_pay_cents,
@@ -43,23 +49,30 @@ snapshot as (
         sum(employer_core_amount) as employer_core,
         count(*) filter (where is_at_402g_limit) as employees_at_402g_limit,
         sum(forfeiture_amount) as forfeitures
-    from {{ ref('fct_workforce_snapshot') }}
-    where simulation_year = {{ var('simulation_year') }}
+    from {{ replicate_numbers() }} as replicates
+    left join {{ ref('fct_workforce_snapshot') }} as snapshot
+        on snapshot.replicate = replicates.replicate
+        and snapshot.simulation_year = {{ var('simulation_year') }}
+    group by replicates.replicate
 ),
 
 accounts as (
     select
+        replicates.replicate,
         sum(employee_balance + employer_balance) as plan_balance,
         sum(investment_return_amount) as investment_return,
         sum(distribution_amount) as distributions,
         count(*) filter (where employment_status <> 'active' and employee_balance + employer_balance > 0)
             as former_participants
-    from {{ ref('int_account_balances') }}
-    where simulation_year = {{ var('simulation_year') }}
+    from {{ replicate_numbers() }} as replicates
+    left join {{ ref('int_account_balances') }} as accounts
+        on accounts.replicate = replicates.replicate
+        and accounts.simulation_year = {{ var('simulation_year') }}
+    group by replicates.replicate
 )
 
 select
-    {{ scenario_columns() }},
+    {{ scenario_columns('plan.replicate') }},
     '{{ var('match_formula') }}' as match_formula,
     plan.active_headcount_start,
     snapshot.active_headcount_end,
@@ -112,6 +125,6 @@ select
     cast(accounts.distributions as decimal(18, 2)) as distribution_amount,
     accounts.former_participants
 from plan
-cross join events
-cross join snapshot
-cross join accounts
+inner join events on events.replicate = plan.replicate
+inner join snapshot on snapshot.replicate = plan.replicate
+inner join accounts on accounts.replicate = plan.replicate

@@ -54,7 +54,7 @@ SHEET_HEAD = (
     '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
     "{properties}"
-    '<dimension ref="{ref}"/>'
+    '<dimension ref="{dimension}"/>'
     '<sheetViews><sheetView workbookViewId="0">{panes}</sheetView></sheetViews>'
     '<sheetFormatPr defaultRowHeight="15"/>'
     "<cols>{cols}</cols>"
@@ -63,16 +63,18 @@ SHEET_HEAD = (
 SHEET_TAIL = '</sheetData><autoFilter ref="{ref}"/>{printing}</worksheet>'
 
 
-def _panes(frozen_columns: int) -> str:
-    """The header row frozen, and the first `frozen_columns` columns (those that name a row)."""
+def _panes(frozen_columns: int, header_row: int) -> str:
+    """The rows down to the header frozen, and the first `frozen_columns` columns (those that name a row)."""
+    first = header_row + 1
     if not frozen_columns:
         return (
-            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+            f'<pane ySplit="{header_row}" topLeftCell="A{first}" activePane="bottomLeft" state="frozen"/>'
+            f'<selection pane="bottomLeft" activeCell="A{first}" sqref="A{first}"/>'
         )
-    corner = f"{get_column_letter(frozen_columns + 1)}2"
+    corner = f"{get_column_letter(frozen_columns + 1)}{first}"
     return (
-        f'<pane xSplit="{frozen_columns}" ySplit="1" topLeftCell="{corner}" activePane="bottomRight" state="frozen"/>'
+        f'<pane xSplit="{frozen_columns}" ySplit="{header_row}" topLeftCell="{corner}" activePane="bottomRight" '
+        'state="frozen"/>'
         '<selection pane="topRight"/><selection pane="bottomLeft"/>'
         f'<selection pane="bottomRight" activeCell="{corner}" sqref="{corner}"/>'
     )
@@ -93,13 +95,19 @@ class BulkSheet:
     """One sheet: its slices' rows one after the other. `source` holds all the sheet's rows (for
     their columns and widths). Each slice is sorted and rendered on its own, so that the memory
     a sheet needs is that of its largest slice. `headers` label the columns (default: their
-    names); the first `frozen_columns` stay in view when scrolling right."""
+    names); the first `frozen_columns` stay in view when scrolling right. A `note` (where the rows
+    the sheet does not hold are) goes in the first row, above the header."""
 
     title: str
     source: str
     slices: tuple[Slice, ...]
     headers: tuple[str, ...] = ()
     frozen_columns: int = 0
+    note: str = ""
+
+    @property
+    def header_row(self) -> int:
+        return 2 if self.note else 1
 
 
 @dataclass
@@ -125,7 +133,12 @@ class PendingSheet:
 
     @property
     def ref(self) -> str:
-        return f"A1:{get_column_letter(len(self.columns))}{self.rows + 1}"
+        """The header and the rows: the autofilter's range."""
+        return f"A{self.sheet.header_row}:{get_column_letter(len(self.columns))}{self.rows + self.sheet.header_row}"
+
+    @property
+    def dimension(self) -> str:
+        return f"A1:{get_column_letter(len(self.columns))}{self.rows + self.sheet.header_row}"
 
 
 def _quoted(column: str) -> str:
@@ -175,7 +188,8 @@ def add_bulk_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, sheet: BulkShee
         widths.append(column_width(max(len(header), longest)))
     ws = wb.create_sheet(sheet.title)
     # the _FilterDatabase name openpyxl writes into the workbook for this sheet
-    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows + 1}"
+    last_row = rows + sheet.header_row
+    ws.auto_filter.ref = f"A{sheet.header_row}:{get_column_letter(max(len(columns), 1))}{last_row}"
     return PendingSheet(
         sheet=sheet,
         worksheet=ws,
@@ -236,11 +250,16 @@ def _rows_sql(pending: PendingSheet, part: Slice, rows: int) -> str:
 
 
 def _header_xml(pending: PendingSheet) -> str:
+    """The note's row, when the sheet has one, and the header's."""
+    at = pending.sheet.header_row
     cells = "".join(
-        f'<c r="{get_column_letter(i)}1" s="{style}" t="inlineStr"><is><t>{escape(label)}</t></is></c>'
+        f'<c r="{get_column_letter(i)}{at}" s="{style}" t="inlineStr"><is><t>{escape(label)}</t></is></c>'
         for i, (label, style) in enumerate(zip(pending.labels, pending.header_style_ids, strict=True), 1)
     )
-    return f'<row r="1">{cells}</row>'
+    row = f'<row r="{at}">{cells}</row>'
+    if pending.sheet.note:
+        row = f'<row r="1"><c r="A1" t="inlineStr"><is><t>{escape(pending.sheet.note)}</t></is></c></row>' + row
+    return row
 
 
 def part_name(wb: Workbook, ws: Worksheet) -> str:
@@ -312,9 +331,10 @@ def write_bulk_sheets(
         )
         large = sheet.rows * max(len(sheet.columns), 1) * 64 > ZIP64_ABOVE_BYTES
         properties, printing = print_xml(sheet.worksheet)
-        panes = _panes(sheet.sheet.frozen_columns)
+        panes = _panes(sheet.sheet.frozen_columns, sheet.sheet.header_row)
         with archive.open(name, "w", force_zip64=large) as stream:
-            stream.write(SHEET_HEAD.format(properties=properties, ref=sheet.ref, panes=panes, cols=cols).encode())
+            head = SHEET_HEAD.format(properties=properties, dimension=sheet.dimension, panes=panes, cols=cols)
+            stream.write(head.encode())
             stream.write(_header_xml(sheet).encode())
             for rows_xml in _read_ahead(_sheet_rows(con.cursor(), sheet)):
                 stream.write(rows_xml)

@@ -17,11 +17,14 @@ fit the page width, so this sheet alone prints at 100% and is laid out for the p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.chart import LineChart, Reference, Series
+from openpyxl.chart import AreaChart, LineChart, Reference, Series
+from openpyxl.chart._chart import ChartBase
+from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.marker import Marker
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
@@ -61,6 +64,8 @@ SERIES_STYLES = (
     ("ED7D31", "lgDash", "x"),
     ("404040", "lgDashDot", "star"),
 )
+BAND_WHITENESS = 0.7  # a fan chart's band: its scenario's colour, lightened
+BASELINE_REFERENCE = "808080"  # the baseline's median on the other scenarios' fan charts
 Y_AXIS_TITLES = {PERCENT: "Percent", WHOLE_DOLLARS: "Dollars", MILLIONS: "Millions of dollars"}
 
 
@@ -114,6 +119,7 @@ def write_charts(
     column of `value_columns`), notes for those alike in every scenario; returns the number of charts
     and the notes."""
     notes, charted = [], []
+    charts = []
     for metric in metrics:
         lines = {tuple(result.value(metric.metric, year) for year in years) for result in results}
         values = [v for r in results for v in (r.value(metric.metric, y) for y in years)]
@@ -122,35 +128,134 @@ def write_charts(
             notes.append(identical_note(metric.label, fmt, years, next(iter(lines))))
         else:
             charted.append((metric, fmt))
+    for metric, fmt in charted:
+        chart = _framed(LineChart(), metric.label, fmt)
+        for offset, (result, column) in enumerate(zip(results, value_columns, strict=True)):
+            chart.series.append(_styled(Series(_column(data, metric, column), title=result.scenario_id), offset))
+        chart.set_categories(_years(data, metric))
+        charts.append(chart)
+    _lay_out(ws, notes, charts)
+    return len(charts), notes
+
+
+def _framed(chart: ChartBase, title: str, fmt: str) -> ChartBase:
+    """A chart's title, axes (years across, the metric's unit up) and legend below."""
+    chart.title = title
+    chart.x_axis.title = "Year"
+    chart.y_axis.title = Y_AXIS_TITLES.get(fmt, "Number")
+    chart.y_axis.number_format = fmt
+    # openpyxl 3.1 leaves the axes' delete flag unset, which recent Excel reads as "hidden"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend.position = "b"
+    return chart
+
+
+def _column(data: Worksheet, metric: ChartedMetric, column: int) -> Reference:
+    """A column of a metric's block of rows."""
+    return Reference(data, min_col=column, min_row=metric.first_row, max_row=metric.last_row)
+
+
+def _years(data: Worksheet, metric: ChartedMetric) -> Reference:
+    """A metric's years, in column B of its block of rows."""
+    return _column(data, metric, 2)
+
+
+def _lay_out(ws: Worksheet, notes: Sequence[str], charts: Sequence[ChartBase]) -> None:
+    """The notes at the top, then the charts two to a row of fixed height, a page break before a row
+    that would run off the page."""
     for row, note in enumerate(notes, 1):
         ws.cell(row=row, column=1, value=note)
     row = len(notes) + 2 if notes else 1
     page_top = 1
     tops = []
-    for _ in range(-(-len(charted) // CHARTS_PER_ROW)):
+    for _ in range(-(-len(charts) // CHARTS_PER_ROW)):
         if row + CHART_ROWS - page_top > ROWS_PER_PAGE:  # the row of charts would run off the page
             ws.row_breaks.append(Break(id=row - 1))
             page_top = row
         tops.append(row)
         row += CHART_ROWS
-    for index, (metric, fmt) in enumerate(charted):
-        chart = LineChart()
-        chart.title = metric.label
-        chart.x_axis.title = "Year"
-        chart.y_axis.title = Y_AXIS_TITLES.get(fmt, "Number")
-        chart.y_axis.number_format = fmt
-        # openpyxl 3.1 leaves the axes' delete flag unset, which recent Excel reads as "hidden"
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.legend.position = "b"
-        for offset, (result, column) in enumerate(zip(results, value_columns, strict=True)):
-            values = Reference(data, min_col=column, min_row=metric.first_row, max_row=metric.last_row)
-            chart.series.append(_styled(Series(values, title=result.scenario_id), offset))
-        chart.set_categories(Reference(data, min_col=2, min_row=metric.first_row, max_row=metric.last_row))
+    for index, chart in enumerate(charts):
         chart.anchor = _anchor(index, tops[index // CHARTS_PER_ROW])
         ws.add_chart(chart)
     for column in range(1, NARROW_COLUMNS + 1):
         ws.column_dimensions[get_column_letter(column)].width = COLUMN_WIDTH
     for each in range(1, row):
         ws.row_dimensions[each].height = ROW_POINTS  # fixed, so that the blocks measure what the breaks assume
-    return len(charted), notes
+
+
+def tint(colour: str, whiteness: float) -> str:
+    """The colour mixed with white: `whiteness` 0 keeps it, 1 gives white."""
+    channels = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    return "".join(f"{round(c + (255 - c) * whiteness):02X}" for c in channels)
+
+
+def common_scale(low: float, high: float, fmt: str) -> tuple[float, float, float]:
+    """One vertical scale for a metric's fan charts, so that side by side they compare: from the lowest
+    P10 to the highest P90 of every scenario, widened to whole steps of 1, 2, 2.5 or 5 times a power of
+    ten, about five of them (never below 0 for what is never negative, nor a rate above 100%).
+    Returns the bottom, the top and the step."""
+    rough = (high - low) / 5 or abs(high) / 5 or 1.0
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(power * nice for nice in (1, 2, 2.5, 5, 10) if power * nice >= rough)
+    # rounded, so that 14 steps of 0.05 read 0.7, not 0.7000000000000001
+    bottom, top = round(math.floor(low / step) * step, 12), round(math.ceil(high / step) * step, 12)
+    if top == high:  # the highest band touching the frame's top is hard to read
+        top += step
+    if low >= 0:
+        bottom = max(bottom, 0.0)
+    return bottom, min(top, 1.0) if fmt == PERCENT else top, step
+
+
+def write_fan_charts(
+    ws: Worksheet,
+    data: Worksheet,
+    metrics: Sequence[ChartedMetric],
+    scenario_ids: Sequence[str],
+    band_columns: Callable[[int], tuple[int, int, int, int]],
+) -> int:
+    """A fan chart per metric and scenario, from `data` (the comparison's Uncertainty sheet, where
+    `band_columns(i)` are scenario i's P10, median, P90 and P90 - P10 columns): the P10-P90 band
+    shaded in the scenario's colour, its median as a line, and on every other scenario's chart the
+    baseline's median for reference. A metric's charts share their vertical scale. Returns the
+    number of charts.
+
+    The band is a stacked area of P10 (drawn invisible) and P90 - P10 on top of it: charts stack
+    areas, they cannot fill between two lines.
+    """
+    charts = []
+    for metric in metrics:
+        rows = range(metric.first_row, metric.last_row + 1)
+        lows = [data.cell(row, band_columns(i)[0]).value for i in range(len(scenario_ids)) for row in rows]
+        highs = [data.cell(row, band_columns(i)[2]).value for i in range(len(scenario_ids)) for row in rows]
+        fmt = summary_format(metric.metric, metric.kind, highs)
+        low, high, step = common_scale(float(min(lows)), float(max(highs)), fmt)
+        for index, scenario_id in enumerate(scenario_ids):
+            p10, p50, _p90, width = band_columns(index)
+            colour = SERIES_STYLES[index % len(SERIES_STYLES)][0]
+
+            area = _framed(AreaChart(), f"{metric.label}: {scenario_id}", fmt)
+            area.grouping = "stacked"
+            below = Series(_column(data, metric, p10), title="P10")
+            below.graphicalProperties = GraphicalProperties(noFill=True, ln=LineProperties(noFill=True))
+            spread = Series(_column(data, metric, width), title="P10 to P90")
+            spread.graphicalProperties = GraphicalProperties(
+                solidFill=tint(colour, BAND_WHITENESS), ln=LineProperties(noFill=True)
+            )
+            area.series.extend([below, spread])
+            area.legend.legendEntry = [LegendEntry(idx=0, delete=True)]  # the invisible P10 area
+            area.y_axis.scaling.min, area.y_axis.scaling.max, area.y_axis.majorUnit = low, high, step
+            line = LineChart()
+            line.series.append(_styled(Series(_column(data, metric, p50), title="median"), index))
+            if index:
+                baseline_median = _column(data, metric, band_columns(0)[1])
+                reference = _styled(Series(baseline_median, title=f"{scenario_ids[0]} median"), 0)
+                reference.graphicalProperties.line.solidFill = BASELINE_REFERENCE
+                reference.marker.symbol = "none"
+                line.series.append(reference)
+            area.set_categories(_years(data, metric))
+            line.set_categories(_years(data, metric))
+            area += line
+            charts.append(area)
+    _lay_out(ws, [], charts)
+    return len(charts)

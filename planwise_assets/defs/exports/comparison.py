@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +21,29 @@ from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planwise_assets.defs.exports.assumptions import Assumption, read_assumptions
-from planwise_assets.defs.exports.charts import ChartedMetric, write_charts
+from planwise_assets.defs.exports.charts import ChartedMetric, write_charts, write_fan_charts
 from planwise_assets.defs.exports.compliance_sheet import write_compliance_comparison
 from planwise_assets.defs.exports.dictionary import ColumnDoc, DataDictionary, data_dictionary
+from planwise_assets.defs.exports.ensemble_comparison import (
+    BANDS_SHEET,
+    band_columns,
+    common_replicates,
+    ensemble_notes,
+    paired_sentences,
+    write_paired_differences,
+    write_scenario_bands,
+)
 from planwise_assets.defs.exports.formats import (
     GENERAL,
     LEFT,
     PERCENT,
-    POINTS,
     RATE_UNIT,
     SENTENCE_WIDTH,
     Table,
+    difference_format,
+    fit_columns,
     font,
+    in_points,
     parameter_format,
     signed,
     summary_format,
@@ -46,7 +57,9 @@ from planwise_assets.defs.exports.formats import (
 from planwise_assets.defs.exports.headline import (
     DEFAULT_DISCOUNT_RATE,
     NET_COST,
+    FigureBands,
     HeadlineFigure,
+    headline_bands,
     headline_figures,
     headline_notes,
 )
@@ -54,10 +67,11 @@ from planwise_assets.defs.exports.printing import Footer, batch_name, print_setu
 from planwise_assets.defs.exports.provenance import code_version, created_at
 from planwise_assets.defs.exports.sources import (
     ExportError,
+    ensemble_summary,
     override_register,
     read_warehouse,
     resolved_parameters,
-    yearly_summary,
+    yearly_summaries_by_replicate,
 )
 from planwise_assets.lib.files import atomic_file, write_json
 from planwise_assets.lib.scenario_config import ScenarioConfig
@@ -96,8 +110,10 @@ CHANGED_FILL = PatternFill("solid", fgColor="FFF2CC")
 SCENARIO_SENTENCE_WIDTH = 45  # characters: each scenario's sentence wraps within its column
 TOPIC_WIDTH = 30
 NOT_A_PARAMETER = "scenario.name"  # the scenario id is the column header already
-POINTS_PER_RATE = 100  # a rate's difference is shown in percentage points
-BY_YEAR_LEADING = ["Metric", "Year"]  # Metrics_By_Year's first columns; the charts take the years from the second
+BY_YEAR_LEADING = ["Metric", "Year"]
+# an ensemble's fan charts: what a sponsor weighs (participation against cost) and the workforce behind it
+FAN_METRICS = ("participation_rate", "total_employer_cost_amount", "active_headcount_end")
+FAN_SHEET = "Fan_Charts"  # Metrics_By_Year's first columns; the charts take the years from the second
 
 
 def better_when(metric: str) -> str:
@@ -111,14 +127,31 @@ def better_when(metric: str) -> str:
 
 @dataclass(frozen=True)
 class ScenarioResults:
+    """A scenario's yearly results: `summary` is the single run (replicate 0); with an ensemble,
+    `by_replicate` holds every replicate's and `ensemble` its fct_ensemble_summary by (metric, year)."""
+
     config: ScenarioConfig
     summary: Table
     parameters: dict[str, Any]
     assumptions: list[Assumption]
+    by_replicate: tuple[Table, ...] = ()
+    ensemble: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def scenario_id(self) -> str:
         return self.config.scenario_id
+
+    @property
+    def replicate_count(self) -> int:
+        return max(len(self.by_replicate), 1)
+
+    def of_replicate(self, replicate: int) -> ScenarioResults:
+        """The results of one replicate, as a single run's."""
+        return replace(self, summary=self.by_replicate[replicate], by_replicate=())
+
+    def ensemble_value(self, metric: str, year: int, statistic: str) -> Any:
+        """A statistic of fct_ensemble_summary (p10, p50, p90, mean, min, max) for a metric and year."""
+        return self.ensemble.get((metric, year), {}).get(f"{statistic}_value")
 
     @property
     def years(self) -> list[int]:
@@ -135,7 +168,15 @@ def _read_results(config: ScenarioConfig) -> ScenarioResults:
         parameters = resolved_parameters(con, config)
         overrides = override_register(con)
         assumptions = read_assumptions(con, parameters, overrides.rows if overrides else [])
-        return ScenarioResults(config, yearly_summary(con), parameters, assumptions)
+        by_replicate = yearly_summaries_by_replicate(con)
+        ensemble = ensemble_summary(con)
+        by_metric_and_year = {}
+        for row in ensemble.rows if ensemble else []:
+            record = dict(zip(ensemble.columns, row, strict=True))
+            by_metric_and_year[(record["metric"], record["simulation_year"])] = record
+        return ScenarioResults(
+            config, by_replicate[0], parameters, assumptions, tuple(by_replicate), by_metric_and_year
+        )
 
 
 def _metrics(results: list[ScenarioResults]) -> list[tuple[str, str]]:
@@ -205,12 +246,12 @@ def _write_metric_rows(
         is_rate = unit(row.metric) == RATE_UNIT
         value_format = summary_format(row.metric, row.kind, row.values)
         pairs = [_difference(value, row.values[0]) for value in row.values[1:]]
-        absolute = [None if a is None else a * POINTS_PER_RATE if is_rate else a for a, _ in pairs]
-        difference_format = POINTS if is_rate else summary_format(row.metric, row.kind, absolute)
+        absolute = [in_points(row.metric, a) for a, _ in pairs]
+        differences_format = difference_format(row.metric, row.kind, absolute)
         cells, row_formats = [*row.lead, row.values[0]], [*[GENERAL] * len(row.lead), value_format]
         for value, difference, (_, relative) in zip(row.values[1:], absolute, pairs, strict=True):
             cells += [value, difference, None if is_rate else relative]
-            row_formats += [value_format, signed(difference_format), signed(PERCENT)]
+            row_formats += [value_format, differences_format, signed(PERCENT)]
         table_rows.append(tuple(cells))
         formats.append(row_formats)
     kinds = [*["text"] * len(leading), *["decimal"] * (len(header) - len(leading))]
@@ -228,10 +269,57 @@ def _doc(dictionary: DataDictionary, metric: str) -> ColumnDoc:
     return dictionary.column(SUMMARY, metric)
 
 
-def _write_headline(ws: Worksheet, figures: list[HeadlineFigure], ids: list[str], notes: list[str]) -> None:
+def _write_headline(
+    ws: Worksheet, figures: list[HeadlineFigure], bands: list[FigureBands], ids: list[str], notes: list[str]
+) -> None:
+    """The figures against the baseline; below them, with an ensemble, each figure's P10-P90 band; then the notes."""
     rows = [MetricRow((figure.label,), figure.metric, figure.kind, figure.values) for figure in figures]
     _write_metric_rows(ws, ["Measure"], rows, ids, frozen_columns=1)
-    write_notes(ws, len(rows) + 3, notes)
+    next_row = len(rows) + 3
+    if bands:
+        _write_headline_bands(ws, next_row, figures, bands, ids)
+        next_row += len(figures) + 2
+    write_notes(ws, next_row, notes)
+
+
+def _write_headline_bands(
+    ws: Worksheet, start_row: int, figures: list[HeadlineFigure], bands: list[FigureBands], ids: list[str]
+) -> None:
+    """Each figure's P10 and P90 across the replicates per scenario, then those of each other scenario's
+    paired difference from the baseline (rates' in percentage points)."""
+    baseline = ids[0]
+    header = ["P10 to P90 across the replicates"]
+    header += [f"{scenario}, {p}" for scenario in ids for p in ("P10", "P90")]
+    header += [f"{scenario} vs {baseline}, {p}" for scenario in ids[1:] for p in ("P10", "P90")]
+    rows, formats = [], []
+    for figure, figure_bands in zip(figures, bands, strict=True):
+        values = [v for b in figure_bands.values for v in ((b.p10, b.p90) if b else (None, None))]
+        differences = [
+            in_points(figure.metric, v)
+            for b in figure_bands.differences
+            for v in ((b.p10, b.p90) if b else (None, None))
+        ]
+        value_format = summary_format(figure.metric, figure.kind, values)
+        differences_format = difference_format(figure.metric, figure.kind, differences)
+        rows.append((figure.label, *values, *differences))
+        formats.append([value_format] * len(values) + [differences_format] * len(differences))
+    write_table(ws, Table(header, ["text", *["decimal"] * (len(header) - 1)], rows), start_row=start_row)
+    for row, row_formats in enumerate(formats, start_row + 1):
+        for column, fmt in enumerate(row_formats, 2):
+            ws.cell(row=row, column=column).number_format = fmt
+    fit_columns(ws)
+
+
+def _bands_metadata(figures: list[HeadlineFigure], bands: list[FigureBands], ids: list[str]) -> dict[str, Any]:
+    """The Headline's bands for the JSON twin: label -> scenario -> p10, p50, p90 (none for a yes/no figure)."""
+    return {
+        figure.label: {
+            scenario: {"p10": b.p10, "p50": b.p50, "p90": b.p90}
+            for scenario, b in zip(ids, figure_bands.values, strict=True)
+            if b
+        }
+        for figure, figure_bands in zip(figures, bands, strict=True)
+    }
 
 
 def _periods(years: list[int]) -> list[tuple[str, list[int]]]:
@@ -387,18 +475,29 @@ def write_comparison_outputs(
     years = sorted({year for result in results for year in result.years})
     compared_years = _common_years(results)
 
+    replicates = common_replicates(results)
+
     wb = Workbook()
     wb.remove(wb.active)
     figures = headline_figures(results, compared_years, dictionary, discount_rate)
-    notes = headline_notes(compared_years, discount_rate, baseline_scenario)
+    bands = headline_bands(results, compared_years, dictionary, discount_rate, replicates) if replicates else []
+    notes = headline_notes(compared_years, discount_rate, baseline_scenario) + ensemble_notes(results)
+    if replicates:
+        notes += paired_sentences(results, metrics, compared_years[-1], replicates)
     notes += [f"{r.scenario_id}: {r.config.scenario.description or 'no description'}" for r in results]
-    _write_headline(wb.create_sheet("Headline"), figures, ids, notes)
+    _write_headline(wb.create_sheet("Headline"), figures, bands, ids, notes)
     _write_overview(wb, results, metrics, compared_years, dictionary)
     charted = _write_metrics_by_year(wb, results, metrics, years, dictionary)
     columns = [value_column(len(BY_YEAR_LEADING), scenario) for scenario in range(len(results))]
     charts, chart_notes = write_charts(
         wb.create_sheet("Charts"), wb["Metrics_By_Year"], columns, charted, results, years
     )
+    fan_charts = 0
+    if replicates:
+        write_paired_differences(wb, results, metrics, compared_years, replicates, dictionary)
+        blocks = write_scenario_bands(wb, results, metrics, compared_years, dictionary)
+        fanned = [block for metric in FAN_METRICS for block in blocks if block.metric == metric]
+        fan_charts = write_fan_charts(wb.create_sheet(FAN_SHEET), wb[BANDS_SHEET], fanned, ids, band_columns)
     _write_assumptions(wb, results)
     differing = _write_parameters(wb, results)
     write_compliance_comparison(wb, ids)
@@ -417,6 +516,7 @@ def write_comparison_outputs(
         "scenarios": ", ".join(ids),
         "overview_years": f"{compared_years[0]}-{compared_years[-1]}",
         "years": f"{years[0]}-{years[-1]}",
+        "replicates": ", ".join(f"{r.scenario_id} {r.replicate_count}" for r in results),
         "discount_rate": discount_rate,
         "code_version": code_version(),
         "dagster_run_id": run_id or "none",
@@ -426,7 +526,7 @@ def write_comparison_outputs(
     write_key_values(wb.create_sheet("Metadata"), ("field", "value"), list(metadata.items()))
     footer = Footer(f"Scenarios {', '.join(ids)} against {baseline_scenario}", batch_name(folder), created)
     for ws in wb.worksheets:
-        charts_sheet = ws.title == "Charts"  # laid out for the page by write_charts, with its own breaks
+        charts_sheet = ws.title in {"Charts", FAN_SHEET}  # laid out for the page, with their own breaks
         print_setup(ws, footer, title_rows=0 if charts_sheet else 1, fit_to_width=not charts_sheet)
     workbook_path = folder / "comparison_report.xlsx"
     with atomic_file(workbook_path) as partial:
@@ -449,7 +549,9 @@ def write_comparison_outputs(
             ],
             "metrics": {metric: better_when(metric) for metric, _ in metrics},
             "headline": {figure.label: dict(zip(ids, figure.values, strict=True)) for figure in figures},
+            "headline_bands": _bands_metadata(figures, bands, ids) if bands else {},
             "charts": charts,
+            "fan_charts": fan_charts,
             "not_charted": chart_notes,
             "differing_parameters": differing,
             "files": [workbook_path.name, summary_csv.name],

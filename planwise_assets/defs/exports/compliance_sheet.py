@@ -26,7 +26,7 @@ from planwise_assets.defs.exports.formats import (
     signed,
     write_table,
 )
-from planwise_assets.defs.exports.sources import query_table, read_warehouse, tables
+from planwise_assets.defs.exports.sources import query_table, read_warehouse, single_run, tables
 
 COMPLIANCE_MART = "fct_compliance"
 SHEET = "Compliance"
@@ -83,11 +83,11 @@ FIGURES = (
 
 
 def _results(con: duckdb.DuckDBPyConnection) -> Table | None:
-    """fct_compliance by year, or None when the scenario's file has none."""
+    """fct_compliance of the single run (replicate 0) by year, or None when the scenario's file has none."""
     if COMPLIANCE_MART not in tables(con):
         return None
     columns = ", ".join(["simulation_year", *(figure.column for figure in FIGURES)])
-    return query_table(con, f"select {columns} from {COMPLIANCE_MART} order by simulation_year")
+    return query_table(con, f"select {columns} from {single_run(con, COMPLIANCE_MART)} order by simulation_year")
 
 
 def _mark_failures(cells: Sequence[Any]) -> None:

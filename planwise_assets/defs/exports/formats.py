@@ -26,6 +26,7 @@ WHOLE_DOLLARS = '"$"#,##0'
 MILLIONS = '"$"#,##0.00,,"M"'  # each trailing comma divides by a thousand
 PERCENT = "0.00%"
 POINTS = '0.00" pp"'  # a difference of two rates, in percentage points: the cell holds 100 x the difference
+POINTS_PER_RATE = 100
 COUNT = "#,##0"
 PLAIN_INTEGER = "0"
 DECIMAL = "#,##0.00"
@@ -162,6 +163,17 @@ def summary_format(column: str, kind: str, values: Iterable[Any]) -> str:
     """A summary's format for a column or row of a metric: money without cents, at the scale of its values."""
     fmt = number_format(column, kind)
     return summary_money_format(values) if fmt == CURRENCY else fmt
+
+
+def in_points(metric: str, difference: Any) -> Any:
+    """A difference as the comparison shows it: a rate's in percentage points (100 x the difference)."""
+    return difference * POINTS_PER_RATE if difference is not None and unit(metric) == RATE_UNIT else difference
+
+
+def difference_format(metric: str, kind: str, shown: Iterable[Any]) -> str:
+    """The signed format of a metric's differences as in_points shows them: points for a rate, else the
+    metric's summary format at the scale of `shown`."""
+    return signed(POINTS if unit(metric) == RATE_UNIT else summary_format(metric, kind, shown))
 
 
 def parameter_format(value: Any) -> str:

@@ -5,7 +5,9 @@ and average deferral in the first and the final year, employer cost and forfeitu
 years compared), then the employer cost net of forfeitures over those years and its present
 value at the comparison's discount rate. A column added to the mart with `headline` in its meta
 (a nondiscrimination test's result, say) appears without a change here. Each figure is a
-function of one scenario's yearly rows, so an ensemble of replicates can give each its band.
+function of one scenario's yearly rows, so with an ensemble of replicates it is computed on each
+replicate, and its P10-P90 band (and that of its paired difference from the baseline) taken
+across them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from planwise_assets.defs.exports.assumptions import percent
 from planwise_assets.defs.exports.dictionary import DataDictionary
+from planwise_assets.defs.exports.uncertainty import Band, band
 
 FIRST_YEAR, FINAL_YEAR, TOTAL = "first_year", "final_year", "total"
 COST, FORFEITURES = "total_employer_cost_amount", "forfeiture_amount"
@@ -99,6 +102,42 @@ def headline_figures(
                 HeadlineFigure(f"Present value of the net cost at {percent(discount_rate)}", NET_COST, kind, present)
             )
     return figures
+
+
+@dataclass(frozen=True)
+class FigureBands:
+    """A Headline figure's bands across replicates: per scenario its own, and for each other scenario
+    that of its difference from the baseline, replicate by replicate (None for a yes/no figure)."""
+
+    values: list[Band | None]
+    differences: list[Band | None]
+
+
+def headline_bands(
+    results: Sequence[Any], years: list[int], dictionary: DataDictionary, discount_rate: float, replicates: int
+) -> list[FigureBands]:
+    """The bands of headline_figures' rows, in their order: each figure computed on every replicate of
+    `results` (baseline first, each holding `replicates`)."""
+    per_replicate = [
+        headline_figures([result.of_replicate(r) for result in results], years, dictionary, discount_rate)
+        for r in range(replicates)
+    ]
+    bands = []
+    for index in range(len(per_replicate[0])):
+        values = [figures[index].values for figures in per_replicate]  # [replicate][scenario]
+        if any(isinstance(value, bool) for row in values for value in row):
+            bands.append(FigureBands([None] * len(results), [None] * (len(results) - 1)))
+            continue
+        bands.append(
+            FigureBands(
+                [band(row[scenario] for row in values) for scenario in range(len(results))],
+                [
+                    band(None if row[s] is None or row[0] is None else row[s] - row[0] for row in values)
+                    for s in range(1, len(results))
+                ],
+            )
+        )
+    return bands
 
 
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")

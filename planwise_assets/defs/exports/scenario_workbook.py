@@ -1,10 +1,12 @@
 """One scenario's results for analysts and sponsors: `<scenario>_results.xlsx` plus its CSV and JSON twins.
 
 Sheets: Summary (metrics as rows, years as columns), Workforce_Snapshot (one per year past
-Excel's row limit), Events_Summary, Contributions, Assumptions (in words), Parameters,
-Definitions, Metadata. Column lists come from the tables themselves, so a metric added to a
-mart appears without a change here, under the label its dbt description gives it.
-docs/outputs.md describes every file.
+Excel's row limit), Events_Summary, Contributions, Compliance, Uncertainty (an ensemble's spread),
+Assumptions (in words), Parameters, Definitions, Metadata. Column lists come from the tables
+themselves, so a metric added to a mart appears without a change here, under the label its dbt
+description gives it. The sheets of one future show replicate 0, the single run; what the
+workbook cannot hold (the other replicates' employees, years past the snapshot's row budget) goes
+to a Parquet file beside it. docs/outputs.md describes every file.
 """
 
 from __future__ import annotations
@@ -41,20 +43,26 @@ from planwise_assets.defs.exports.formats import (
     wrap_columns,
     write_cells_formatted,
     write_key_values,
+    write_notes,
     write_table,
 )
 from planwise_assets.defs.exports.printing import Footer, batch_name, print_setup
 from planwise_assets.defs.exports.provenance import code_version, created_at
 from planwise_assets.defs.exports.sources import (
     IDENTITY_COLUMNS,
+    REPLICATE,
     columns_of,
+    ensemble_summary,
     override_register,
     query_table,
     read_warehouse,
+    replicate_count,
     resolved_parameters,
     shown_columns,
+    single_run,
     yearly_summary,
 )
+from planwise_assets.defs.exports.uncertainty import single_run_note, write_uncertainty_sheet
 from planwise_assets.lib.census import census_file
 from planwise_assets.lib.data_root import warehouse_path
 from planwise_assets.lib.files import atomic_file, file_sha256, write_json
@@ -62,9 +70,15 @@ from planwise_assets.lib.fingerprint import results_fingerprint
 from planwise_assets.lib.scenario_config import ScenarioConfig
 
 EXCEL_MAX_ROWS = 1_048_576
+# The most per-employee rows a workbook holds, over all its snapshot sheets: at about 120 bytes a
+# row (100,000 employees x 5 years made a 70 MB workbook), some 250 MB, past which a spreadsheet
+# program is no way to read them. Whole years past it go to the Parquet file only.
+SNAPSHOT_ROW_BUDGET = 2_000_000
 PAYROLL_COLUMN = "total_prorated_pay_amount"
 CONTRIBUTION_WORDS = frozenset({"contribution", "match", "core", "cost", "forfeiture"})
 SNAPSHOT_SHEET = "Workforce_Snapshot"
+# the sheets that show one future: replicate 0 of an ensemble, with a note saying so
+ONE_FUTURE_SHEETS = ("Summary", "Events_Summary", "Contributions", "Compliance")
 SNAPSHOT_ORDER = "simulation_year, employee_id"
 SUMMARY, SNAPSHOT, EVENTS = "fct_yearly_summary", "fct_workforce_snapshot", "fct_yearly_events"
 CENT = Decimal("0.01")
@@ -98,6 +112,39 @@ def plan_snapshot_sheets(rows_by_year: dict[int, int], row_limit: int = EXCEL_MA
         for part, offset in enumerate(range(0, rows, capacity), 1):
             sheets.append(SnapshotSheet(f"{SNAPSHOT_SHEET}_{year}_{part}", year, offset, min(capacity, rows - offset)))
     return sheets
+
+
+def years_within_budget(rows_by_year: dict[int, int], row_budget: int = SNAPSHOT_ROW_BUDGET) -> dict[int, int]:
+    """The first years (in order) whose rows together fit the budget; the others are left to the Parquet file."""
+    kept, total = {}, 0
+    for year, rows in sorted(rows_by_year.items()):
+        total += rows
+        if total > row_budget:
+            break
+        kept[year] = rows
+    return kept
+
+
+def _years_text(years: list[int]) -> str:
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
+def snapshot_note(
+    replicates: int, years: list[int], left_out_years: list[int], row_budget: int, parquet_name: str
+) -> str:
+    """Where the per-employee rows the workbook does not hold are (the first row of each snapshot sheet)."""
+    held = []
+    if replicates > 1:
+        held.append(f"replicate 0 of the {replicates} replicates")
+    if left_out_years:
+        shown = f"years {_years_text(years)} only" if years else "no year"
+        held.append(
+            f"{shown} (a workbook holds at most {row_budget:,} of them; {_years_text(left_out_years)} left out)"
+        )
+    return (
+        f"Per-employee results: the snapshot sheets hold {', '.join(held)}. Every replicate and year of "
+        f"fct_workforce_snapshot is in {parquet_name}, beside this workbook."
+    )
 
 
 def contribution_columns(summary: Table) -> list[str]:
@@ -143,7 +190,7 @@ def _events_summary_sql(con: duckdb.DuckDBPyConnection) -> str:
         totals.append("sum(new_pay_amount - previous_pay_amount) as total_pay_change_amount")
     return f"""
         select simulation_year, event_type, count(*) as event_count{"".join(", " + t for t in totals)}
-        from fct_yearly_events
+        from {single_run(con, "fct_yearly_events")}
         group by simulation_year, event_type
         order by simulation_year, event_type
     """
@@ -192,28 +239,62 @@ def _write_events_summary(ws: Any, events: Table, docs: list[ColumnDoc]) -> None
     write_table(ws, Table([d.label for d in docs], events.kinds, rows), formats=formats, frozen_columns=2)
 
 
+def snapshot_rows_by_year(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """The single run's snapshot rows per year."""
+    return dict(con.sql(f"select simulation_year, count(*) from {single_run(con, SNAPSHOT)} group by all").fetchall())
+
+
 def _snapshot_bulk_sheets(
-    con: duckdb.DuckDBPyConnection, row_limit: int, dictionary: DataDictionary
+    con: duckdb.DuckDBPyConnection,
+    rows_by_year: dict[int, int],
+    row_limit: int,
+    dictionary: DataDictionary,
+    note: str,
 ) -> list[BulkSheet]:
-    rows_by_year = dict(con.sql("select simulation_year, count(*) from fct_workforce_snapshot group by all").fetchall())
-    shown = [c for c in columns_of(con, SNAPSHOT) if c not in IDENTITY_COLUMNS]
+    """The single run's snapshot of the years in `rows_by_year`, on one sheet or one per year, each with
+    the note (if any) saying where the rows it does not hold are."""
+    shown = snapshot_columns(con)
     columns = shown_columns(shown)
     headers = tuple(dictionary.label(SNAPSHOT, column) for column in shown)
 
     def of_year(year: int) -> str:
-        return f"select {columns} from fct_workforce_snapshot where simulation_year = {year}"
+        return f"select {columns} from {single_run(con, SNAPSHOT)} where simulation_year = {year}"
 
+    years = ", ".join(map(str, rows_by_year)) or "null"
     bulk = []
     for sheet in plan_snapshot_sheets(rows_by_year, row_limit):
         if sheet.year is None:  # every year on one sheet, a year at a time
-            source = f"select {columns} from fct_workforce_snapshot"
+            source = f"select {columns} from {single_run(con, SNAPSHOT)} where simulation_year in ({years})"
             slices = tuple(Slice(of_year(year), SNAPSHOT_ORDER) for year in sorted(rows_by_year))
         else:
             source = of_year(sheet.year)
             slices = (Slice(source, SNAPSHOT_ORDER, sheet.offset, sheet.rows),)
         # the year and the employee name a row: they stay in view when scrolling right
-        bulk.append(BulkSheet(sheet.title, source, slices, headers, frozen_columns=2))
+        bulk.append(BulkSheet(sheet.title, source, slices, headers, frozen_columns=2, note=note))
     return bulk
+
+
+def snapshot_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The snapshot's columns as the sheets show them: without the scenario's identity and the replicate."""
+    return [c for c in columns_of(con, SNAPSHOT) if c not in (*IDENTITY_COLUMNS, REPLICATE)]
+
+
+def _note_what_the_sheets_hold(wb: Workbook, replicates: int, snapshot: str) -> None:
+    """Below each table of one future, that it is replicate 0 of an ensemble; below Summary's, where the
+    per-employee rows the workbook does not hold are (as on the snapshot sheets)."""
+    if replicates > 1:
+        for title in (title for title in ONE_FUTURE_SHEETS if title in wb.sheetnames):
+            write_notes(wb[title], wb[title].max_row + 2, [single_run_note(replicates)])
+    if snapshot:
+        write_notes(wb["Summary"], wb["Summary"].max_row + 2, [snapshot])
+
+
+def write_snapshot_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
+    """Every replicate and year of fct_workforce_snapshot as Parquet, written whole or not at all."""
+    with atomic_file(path) as partial:
+        target = str(partial).replace("'", "''")
+        con.execute(f"copy main.{SNAPSHOT} to '{target}' (format parquet)")
+    return path
 
 
 def write_assumptions(ws: Any, assumptions: list[Assumption]) -> None:
@@ -252,13 +333,15 @@ def definitions(sections: list[tuple[str, list[ColumnDoc]]]) -> Table:
 def scenario_metadata(
     config: ScenarioConfig,
     years: list[int],
+    replicates: int,
     simulation_run_id: str | None,
     seconds: float,
     fingerprint: str,
     created: str,
 ) -> dict[str, Any]:
-    """What produced the workbook: the scenario and the years it holds, its census, the code and the run,
-    and the fingerprint of the results (lib/fingerprint.py): equal for two runs with equal marts."""
+    """What produced the workbook: the scenario and the years and replicates it holds, its census, the
+    code and the run, and the fingerprint of the results (lib/fingerprint.py): equal for two runs with
+    equal marts."""
     census = Path(census_file(config))
     return {
         "scenario_id": config.scenario_id,
@@ -266,6 +349,7 @@ def scenario_metadata(
         "description": config.scenario.description,
         "random_seed": config.simulation.random_seed,
         "years": f"{min(years)}-{max(years)}" if years else "none simulated",
+        "replicates": replicates,
         "census_file": str(census),
         "census_sha256": file_sha256(census),
         "warehouse_file": str(warehouse_path(config.scenario_id)),
@@ -278,9 +362,16 @@ def scenario_metadata(
 
 
 def write_scenario_outputs(
-    config: ScenarioConfig, folder: Path, simulation_run_id: str | None, *, row_limit: int = EXCEL_MAX_ROWS
+    config: ScenarioConfig,
+    folder: Path,
+    simulation_run_id: str | None,
+    *,
+    row_limit: int = EXCEL_MAX_ROWS,
+    row_budget: int = SNAPSHOT_ROW_BUDGET,
 ) -> list[Path]:
-    """Write `<scenario>_results.xlsx`, `<scenario>_summary.csv` and `<scenario>_metadata.json` into `folder`.
+    """Write `<scenario>_results.xlsx`, `<scenario>_summary.csv` and `<scenario>_metadata.json` into `folder`,
+    and `<scenario>_workforce_snapshot.parquet` when the workbook cannot hold every snapshot row (the
+    scenario has several replicates, or its years outgrow `row_budget` rows).
 
     Reads the scenario's DuckDB file read-only (waiting while a simulation writes it). The
     Metadata sheet's export_seconds covers everything up to the file's last small parts;
@@ -292,33 +383,51 @@ def write_scenario_outputs(
     scenario_id = config.scenario_id
     workbook_path = folder / f"{scenario_id}_results.xlsx"
     summary_csv = folder / f"{scenario_id}_summary.csv"
+    parquet_path = folder / f"{scenario_id}_workforce_snapshot.parquet"
     dictionary = data_dictionary()
     with read_warehouse(scenario_id) as con:
+        replicates = replicate_count(con)
         summary = yearly_summary(con).without_empty_columns()
         metrics = [column for column in summary.columns if column != "simulation_year"]
         events, event_docs = events_summary(con, dictionary)
         overrides = override_register(con)
         parameters = resolved_parameters(con, config)
         assumptions = read_assumptions(con, parameters, overrides.rows if overrides else [])
+        rows_by_year = snapshot_rows_by_year(con)
+        in_workbook = years_within_budget(rows_by_year, row_budget)
+        left_out_years = sorted(set(rows_by_year) - set(in_workbook))
+        parquet = replicates > 1 or bool(left_out_years)
+        note = (
+            snapshot_note(replicates, sorted(in_workbook), left_out_years, row_budget, parquet_path.name)
+            if parquet
+            else ""
+        )
 
         wb = Workbook()
         wb.active.title = "Summary"
         write_cells_formatted(wb.active, *by_year(summary, metrics, dictionary))
-        pending = [add_bulk_sheet(wb, con, sheet) for sheet in _snapshot_bulk_sheets(con, row_limit, dictionary)]
+        pending = [
+            add_bulk_sheet(wb, con, sheet)
+            for sheet in _snapshot_bulk_sheets(con, in_workbook, row_limit, dictionary, note)
+        ]
         _write_events_summary(wb.create_sheet("Events_Summary"), events, event_docs)
         write_cells_formatted(
             wb.create_sheet("Contributions"), *by_year(summary, contribution_columns(summary), dictionary)
         )
         write_compliance_sheet(wb, con)
+        _note_what_the_sheets_hold(wb, replicates, note)
+        ensemble = ensemble_summary(con)
+        if ensemble is not None:
+            kinds = dict(zip(summary.columns, summary.kinds, strict=True))
+            write_uncertainty_sheet(wb, ensemble, metrics, kinds, dictionary)
         write_assumptions(wb.create_sheet("Assumptions"), assumptions)
         write_parameters(wb.create_sheet("Parameters"), parameters, overrides)
-        snapshot_columns = [c for c in columns_of(con, SNAPSHOT) if c not in IDENTITY_COLUMNS]
         write_table(
             wb.create_sheet("Definitions"),
             definitions(
                 [
                     ("Summary", dictionary.columns(SUMMARY, metrics)),
-                    (SNAPSHOT_SHEET, dictionary.columns(SNAPSHOT, snapshot_columns)),
+                    (SNAPSHOT_SHEET, dictionary.columns(SNAPSHOT, snapshot_columns(con))),
                     ("Events_Summary", event_docs),
                 ]
             ),
@@ -327,8 +436,9 @@ def write_scenario_outputs(
         wrap_columns(wb["Definitions"], {4: SENTENCE_WIDTH})
         metadata_sheet = wb.create_sheet("Metadata")
         footer = Footer(f"Scenario {scenario_id}", batch_name(folder.parent), created)
+        header_rows = {sheet.worksheet.title: sheet.sheet.header_row for sheet in pending}
         for ws in wb.worksheets:
-            print_setup(ws, footer)
+            print_setup(ws, footer, title_rows=header_rows.get(ws.title, 1))
         with (
             atomic_file(workbook_path) as partial,
             zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive,
@@ -336,18 +446,28 @@ def write_scenario_outputs(
             write_bulk_sheets(archive, wb, con, pending)
             years = summary.column("simulation_year")
             metadata = scenario_metadata(
-                config, years, simulation_run_id, time.perf_counter() - started, results_fingerprint(con), created
+                config,
+                years,
+                replicates,
+                simulation_run_id,
+                time.perf_counter() - started,
+                results_fingerprint(con),
+                created,
             )
+            if parquet:
+                metadata["snapshot_parquet"] = parquet_path.name
             write_key_values(metadata_sheet, ("field", "value"), list(metadata.items()))
             add_openpyxl_parts(archive, wb, pending)
         with atomic_file(summary_csv) as partial:
-            con.sql("select * from fct_yearly_summary order by simulation_year").write_csv(str(partial))
+            order = f"simulation_year, {REPLICATE}" if replicates > 1 else "simulation_year"
+            con.sql(f"select * from fct_yearly_summary order by {order}").write_csv(str(partial))
+        extra_files = [write_snapshot_parquet(con, parquet_path)] if parquet else []
 
     metadata_json = write_json(
         folder / f"{scenario_id}_metadata.json",
         {
             **metadata,
-            "files": [workbook_path.name, summary_csv.name],
+            "files": [workbook_path.name, summary_csv.name, *(path.name for path in extra_files)],
             "sheets": wb.sheetnames,
             "parameters": parameters,
             "overrides": [dict(zip(overrides.columns, row, strict=True)) for row in overrides.rows]
@@ -355,4 +475,4 @@ def write_scenario_outputs(
             else [],
         },
     )
-    return [workbook_path, summary_csv, metadata_json]
+    return [workbook_path, summary_csv, *extra_files, metadata_json]

@@ -20,6 +20,10 @@ OVERRIDE_COLUMNS = ("path", "base_value", "scenario_value", "reason")
 # Constant within a scenario's file and named in every output's metadata; repeating them on
 # every row of a sheet would only cost time and width.
 IDENTITY_COLUMNS = ("scenario_id", "plan_design_id")
+# An ensemble's replicate (0-based) in every simulated table. Replicate 0 is the single run: the
+# sheets that show one future show it, so a scenario of one replicate reads as it always did.
+REPLICATE = "replicate"
+ENSEMBLE_MART = "fct_ensemble_summary"
 
 
 class ExportError(PlanwiseError):
@@ -85,14 +89,53 @@ def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def shown_columns(columns: list[str]) -> str:
-    """A select list of the columns without the scenario identity columns."""
-    return ", ".join(f'"{c}"' for c in columns if c not in IDENTITY_COLUMNS)
+    """A select list of the columns without the scenario identity columns and the replicate."""
+    return ", ".join(f'"{c}"' for c in columns if c not in (*IDENTITY_COLUMNS, REPLICATE))
+
+
+def single_run(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A FROM clause of the table's rows of replicate 0, the single run (all its rows in a file
+    simulated before replicates existed)."""
+    if REPLICATE in columns_of(con, table):
+        return f"(select * from main.{table} where {REPLICATE} = 0) as {table}"
+    return f"main.{table}"
+
+
+def replicate_count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many replicates the scenario was simulated with (1 for a file from before replicates)."""
+    if REPLICATE not in columns_of(con, "fct_yearly_summary"):
+        return 1
+    return con.sql(f"select count(distinct {REPLICATE}) from fct_yearly_summary").fetchall()[0][0]
 
 
 def yearly_summary(con: duckdb.DuckDBPyConnection) -> Table:
-    """fct_yearly_summary by year, every metric column whatever the marts currently define."""
+    """fct_yearly_summary of the single run (replicate 0) by year, every metric column whatever the
+    marts currently define."""
     columns = shown_columns(columns_of(con, "fct_yearly_summary"))
-    return query_table(con, f"select {columns} from fct_yearly_summary order by simulation_year")
+    return query_table(con, f"select {columns} from {single_run(con, 'fct_yearly_summary')} order by simulation_year")
+
+
+def yearly_summaries_by_replicate(con: duckdb.DuckDBPyConnection) -> list[Table]:
+    """fct_yearly_summary of each replicate, in replicate order: the first is yearly_summary's."""
+    if replicate_count(con) == 1:
+        return [yearly_summary(con)]
+    columns = shown_columns(columns_of(con, "fct_yearly_summary"))
+    everything = query_table(
+        con, f"select {REPLICATE}, {columns} from fct_yearly_summary order by {REPLICATE}, simulation_year"
+    )
+    by_replicate: dict[int, list[tuple]] = {}
+    for replicate, *row in everything.rows:
+        by_replicate.setdefault(replicate, []).append(tuple(row))
+    return [Table(everything.columns[1:], everything.kinds[1:], rows) for _, rows in sorted(by_replicate.items())]
+
+
+def ensemble_summary(con: duckdb.DuckDBPyConnection) -> Table | None:
+    """fct_ensemble_summary (per year and metric: mean, P10, P50, P90, min, max across the replicates)
+    by metric and year, or None for a scenario of one replicate or a file without the mart."""
+    if replicate_count(con) == 1 or ENSEMBLE_MART not in tables(con):
+        return None
+    columns = shown_columns(columns_of(con, ENSEMBLE_MART))
+    return query_table(con, f"select {columns} from {ENSEMBLE_MART} order by metric, simulation_year")
 
 
 def resolved_parameters(con: duckdb.DuckDBPyConnection, config: ScenarioConfig) -> dict[str, Any]:

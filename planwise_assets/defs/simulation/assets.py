@@ -158,6 +158,11 @@ COMPLIANCE_FIGURES = (
 )
 
 
+# The metrics whose band over an ensemble's replicates fct_yearly_summary's materialization shows for
+# its year (the comparison's fan charts plot the same): P10, median and P90 of each.
+BAND_FIGURES = ("participation_rate", "total_employer_cost_amount", "active_headcount_end")
+
+
 def _metadata_value(value: Any) -> Any:
     """A figure as Dagster metadata: decimals as floats (plotted), text as text."""
     return float(value) if isinstance(value, Decimal) else value
@@ -177,7 +182,11 @@ def _year_metadata(name: str, scenario_id: str, report: YearReport, table_models
     if name == "fct_yearly_events":
         metadata["events_by_type"] = _events_table(report)
     if name == "fct_yearly_summary":
+        # replicate 0's, like the single run it is
         metadata["year_end_actives"] = report.year_end_actives
+        for metric in BAND_FIGURES if report.bands else ():
+            for percentile, value in zip(("p10", "p50", "p90"), report.bands[metric], strict=True):
+                metadata[f"{metric}_{percentile}"] = _metadata_value(value)
     if name == "fct_compliance":
         metadata.update({column: _metadata_value(report.compliance.get(column)) for column in COMPLIANCE_FIGURES})
     return metadata

@@ -54,7 +54,8 @@ def dbt_test_check_specs(
 _GENERIC_TESTS = {
     "unique": "every {column} is unique",
     "not_null": "{column} is never null",
-    "unique_per_year": "every {column} is unique within each simulation year",
+    "unique_per_year": "every {column} is unique within each simulation year and replicate",
+    "one_row_per_replicate": "one row for each {column} in each simulation year",
     "accepted_values": "{column} is one of: {values}",
 }
 

@@ -30,6 +30,7 @@ def dbt_vars(config: ScenarioConfig, year: int) -> dict[str, Any]:
         "simulation_year": year,
         "start_year": config.simulation.start_year,
         "random_seed": config.simulation.random_seed,
+        "replicates": config.simulation.replicates,
         "target_growth_rate": config.simulation.target_growth_rate,
         "total_termination_rate": config.workforce.total_termination_rate,
         "new_hire_termination_rate": config.workforce.new_hire_termination_rate,

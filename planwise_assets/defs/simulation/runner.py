@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -36,10 +37,13 @@ class YearReport:
     seconds: float
     sql_seconds: float
     rows_by_model: dict[str, int] = field(default_factory=dict)
+    # the figures of replicate 0, the single run (docs/ensembles.md), whatever the number of replicates
     events_by_type: dict[str, int] = field(default_factory=dict)
     year_end_actives: int = 0
     # the year's row of fct_compliance (the nondiscrimination tests), by column
     compliance: dict[str, Any] = field(default_factory=dict)
+    # in an ensemble, each metric's band over the replicates: (P10, P50, P90) from fct_ensemble_summary
+    bands: dict[str, tuple[Decimal, Decimal, Decimal]] = field(default_factory=dict)
 
 
 @dataclass
@@ -196,8 +200,9 @@ def _dbt_connection() -> duckdb.DuckDBPyConnection:
     return DuckDBConnectionManager.env().conn.cursor()
 
 
-def _record_year(report: YearReport, models: list[str]) -> None:
-    """Fill in what the year wrote: rows per model, events per type, year-end actives, the nondiscrimination results."""
+def _record_year(report: YearReport, models: list[str], replicates: int) -> None:
+    """Fill in what the year wrote: rows per model (of all replicates), and replicate 0's events per type,
+    year-end actives and nondiscrimination results; in an ensemble, the bands of every metric."""
     year = report.year
     with _dbt_connection() as con:
         report.rows_by_model = dict(
@@ -212,22 +217,33 @@ def _record_year(report: YearReport, models: list[str]) -> None:
         report.events_by_type = dict(
             con.execute(
                 "select event_type, count(*) from warehouse.main.fct_yearly_events "
-                "where simulation_year = ? group by all order by all",
+                "where simulation_year = ? and replicate = 0 group by all order by all",
                 [year],
             ).fetchall()
         )
         actives = con.execute(
-            "select active_headcount_end from warehouse.main.fct_yearly_summary where simulation_year = ?", [year]
+            "select active_headcount_end from warehouse.main.fct_yearly_summary "
+            "where simulation_year = ? and replicate = 0",
+            [year],
         ).fetchone()
         report.year_end_actives = actives[0] if actives else 0
         compliance = con.execute(
-            "select * exclude (scenario_id, plan_design_id, simulation_year) "
-            "from warehouse.main.fct_compliance where simulation_year = ?",
+            "select * exclude (scenario_id, plan_design_id, simulation_year, replicate) "
+            "from warehouse.main.fct_compliance where simulation_year = ? and replicate = 0",
             [year],
         )
         columns = [column[0] for column in compliance.description]
         row = compliance.fetchone()
         report.compliance = dict(zip(columns, row, strict=True)) if row else {}
+        if replicates > 1:
+            report.bands = {
+                metric: (p10, p50, p90)
+                for metric, p10, p50, p90 in con.execute(
+                    "select metric, p10_value, p50_value, p90_value from warehouse.main.fct_ensemble_summary "
+                    "where simulation_year = ?",
+                    [year],
+                ).fetchall()
+            }
 
 
 def later_years(scenario_id: str, last_year: int) -> list[int]:
@@ -344,7 +360,7 @@ def simulate_years(
                 exclude=None if year == years[0] else "config.materialized:view",
             )
             report = YearReport(year, time.perf_counter() - year_started, year_sql)
-            _record_year(report, models)
+            _record_year(report, models, config.simulation.replicates)
             # progress per year for the batch display (the planwise logger is silent in daemon runs)
             progress.info(f"year {year} simulated in {report.seconds:.1f} s", extra={"simulation_year": year})
             yield report
