@@ -318,8 +318,9 @@ def _run(home: Path, *arguments: str, timeout: float = 300) -> subprocess.Comple
 
 
 def _corrupt(path: Path) -> None:
-    """Overwrite the middle of every block holding the snapshot's rows (DuckDB's blocks follow its
-    three 4 KiB headers): the file still opens, and reading the table fails its checksums.
+    """Overwrite the start of every block holding the snapshot's rows, after the block's checksum
+    (DuckDB's blocks follow its three 4 KiB headers; a block's checksum covers what it holds, not
+    the unused rest): the file still opens, and reading the table fails its checksums.
     Bytes at fixed offsets could land in free blocks and leave the file readable; the checkpoint
     first puts the tables in the file (a batch leaves its last writes in the write-ahead log)."""
     with duckdb.connect(str(path)) as con:
@@ -334,7 +335,7 @@ def _corrupt(path: Path) -> None:
     assert blocks
     with open(path, "r+b") as handle:
         for block in blocks:
-            handle.seek(3 * 4096 + block * block_size + block_size // 2)
+            handle.seek(3 * 4096 + block * block_size + 64)
             handle.write(b"\xde\xad" * 2000)
 
 
