@@ -29,5 +29,6 @@ ui: install           ## Dagster UI + daemon on http://127.0.0.1:3000
 bench: install        ## benchmark (medians of 3 runs; slow)
 	$(BIN)/python bench/run_bench.py
 
-lint: install
+lint: install         ## ruff, then sqlfluff on the dbt project's SQL (tests/test_sql_style.py)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/pytest -q tests/test_sql_style.py

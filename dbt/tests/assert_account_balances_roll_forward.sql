@@ -18,13 +18,16 @@ not_rolled as (
 
 not_carried as (
     select
-        previous.simulation_year + 1 as simulation_year, previous.replicate, previous.employee_id, 'not carried into the next year' as problem
+        previous.simulation_year + 1 as simulation_year,
+        previous.replicate,
+        previous.employee_id,
+        'not carried into the next year' as problem
     from balances as previous
     left join balances as next
         on next.employee_id = previous.employee_id
         and next.simulation_year = previous.simulation_year + 1
         and next.replicate = previous.replicate
-    where previous.simulation_year < (select max(simulation_year) from balances)
+    where previous.simulation_year < (select max(latest.simulation_year) from balances as latest)
         and (previous.employment_status = 'active' or previous.employee_balance + previous.employer_balance > 0)
         and (
             next.employee_id is null

@@ -2,7 +2,12 @@
 -- No employee contribution above 402(g) plus the catch-up for their age, and no annual
 -- additions (deferrals without catch-up, match, core) above 415(c): the lesser of the dollar
 -- limit and 100% of the participant's compensation.
-select snapshot.simulation_year, snapshot.replicate, snapshot.employee_id, snapshot.employee_contribution_amount, snapshot.deferral_limit_amount
+select
+    snapshot.simulation_year,
+    snapshot.replicate,
+    snapshot.employee_id,
+    snapshot.employee_contribution_amount,
+    snapshot.deferral_limit_amount
 from {{ ref('fct_workforce_snapshot') }} as snapshot
 inner join {{ ref('int_irs_limits') }} as limits
     on limits.simulation_year = snapshot.simulation_year

@@ -15,7 +15,9 @@ summary_metrics as (
     where table_catalog = '{{ summary.database }}'
         and table_schema = '{{ summary.schema }}'
         and table_name = '{{ summary.identifier }}'
-        and (data_type like 'DECIMAL%' or data_type in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'DOUBLE'))
+        and (
+            data_type like 'DECIMAL%' or data_type in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'DOUBLE')
+        )
         and column_name not in ('simulation_year', 'replicate')
 ),
 

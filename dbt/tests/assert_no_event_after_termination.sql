@@ -9,7 +9,8 @@ terminations as (
     group by replicate, employee_id
 )
 
-select events.replicate, events.employee_id, events.event_type, events.effective_date, 'event after termination' as problem
+select
+    events.replicate, events.employee_id, events.event_type, events.effective_date, 'event after termination' as problem
 from {{ ref('fct_yearly_events') }} as events
 inner join terminations
     on terminations.employee_id = events.employee_id
@@ -18,7 +19,12 @@ where events.effective_date > terminations.termination_date
 
 union all
 
-select snapshot.replicate, snapshot.employee_id, snapshot.employment_status, null, 'in a snapshot after termination year' as problem
+select
+    snapshot.replicate,
+    snapshot.employee_id,
+    snapshot.employment_status,
+    null,
+    'in a snapshot after termination year' as problem
 from {{ ref('fct_workforce_snapshot') }} as snapshot
 inner join terminations
     on terminations.employee_id = snapshot.employee_id

@@ -34,7 +34,10 @@ with
         or abs(compliance.{{ test }}_nhce_average_rate - averages.nhce_average) > 0.0000501
         or compliance.{{ test }}_limit_rate is distinct from greatest(
             1.25 * compliance.{{ test }}_compared_nhce_average_rate,
-            least(2 * compliance.{{ test }}_compared_nhce_average_rate, compliance.{{ test }}_compared_nhce_average_rate + 0.02)
+            least(
+                2 * compliance.{{ test }}_compared_nhce_average_rate,
+                compliance.{{ test }}_compared_nhce_average_rate + 0.02
+            )
         )
         or (compliance.{{ test }}_result = 'fail') <> (
             coalesce(compliance.{{ test }}_hce_average_rate > compliance.{{ test }}_limit_rate, false)

@@ -11,7 +11,8 @@ counted as (
         hires,
         experienced_terminations,
         new_hire_terminations,
-        cast(round(active_headcount_start * (1 + cast({{ var('target_growth_rate') }} as decimal(12, 6)))) as bigint) as t,
+        cast(round(active_headcount_start * (1 + cast({{ var('target_growth_rate') }} as decimal(12, 6)))) as bigint)
+            as t,
         cast(round(active_headcount_start * cast({{ var('total_termination_rate') }} as decimal(12, 6))) as bigint) as e
     from {{ ref('fct_yearly_summary') }}
 ),

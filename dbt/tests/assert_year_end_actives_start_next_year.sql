@@ -29,5 +29,7 @@ full outer join next_year_starts
     on next_year_starts.next_year = year_end_actives.next_year
     and next_year_starts.employee_id = year_end_actives.employee_id
     and next_year_starts.replicate = year_end_actives.replicate
-where coalesce(year_end_actives.next_year, next_year_starts.next_year) in (select next_year from compared_years)
+where
+    coalesce(year_end_actives.next_year, next_year_starts.next_year)
+    in (select compared_years.next_year from compared_years)
     and (year_end_actives.employee_id is null or next_year_starts.employee_id is null)

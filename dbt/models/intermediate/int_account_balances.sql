@@ -25,7 +25,8 @@ employed as (
         employer.employer_balance as employer_balance_kept,
         {% if var('leaver_distribution_rate') > 0 -%}
         employment.employment_status = 'terminated'
-            and {{ draw('leaver_distribution', 'employment.employee_id', replicate='employment.replicate') }} < {{ var('leaver_distribution_rate') }}
+            and {{ draw('leaver_distribution', 'employment.employee_id', replicate='employment.replicate') }}
+                < {{ var('leaver_distribution_rate') }}
         {%- else -%}
         false
         {%- endif %} as takes_distribution
@@ -55,7 +56,10 @@ former_at_start as materialized (
     where not census.active and census.employee_balance + census.employer_balance > 0
 {% else %}
     select
-        replicate, employee_id, employee_balance as employee_balance_at_start, employer_balance as employer_balance_at_start
+        replicate,
+        employee_id,
+        employee_balance as employee_balance_at_start,
+        employer_balance as employer_balance_at_start
     from {{ prior_year('int_account_balances') }}
     where simulation_year = {{ var('simulation_year') }} - 1
         and employment_status <> 'active'

@@ -63,7 +63,8 @@ requested as (
         case when earned.enrolled_cent_days > 0 then
             {{ divide_rounded(
                 'cast(earned.' ~ deferral ~ '_rate_cent_days as hugeint)'
-                    ~ ' * least(earned.enrolled_cent_days, ' ~ cents('limits.compensation_limit') ~ ' * ' ~ days_in_year() ~ ')',
+                    ~ ' * least(earned.enrolled_cent_days, '
+                    ~ cents('limits.compensation_limit') ~ ' * ' ~ days_in_year() ~ ')',
                 'cast(earned.enrolled_cent_days as hugeint) * ' ~ days_in_year() ~ ' * 100000000',
                 2
             ) }}

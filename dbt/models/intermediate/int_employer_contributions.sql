@@ -101,7 +101,7 @@ formula_match as (
     inner join people on people.employee_id = match_band.employee_id and people.replicate = match_band.replicate
     inner join match_tiers
         on match_tiers.band_minimum = (
-            select max(band_minimum) from match_tiers where band_minimum <= match_band.band_measure
+            select max(tiers.band_minimum) from match_tiers as tiers where tiers.band_minimum <= match_band.band_measure
         )
     group by match_band.replicate, match_band.employee_id
 ),
@@ -195,7 +195,10 @@ select
     cast(employer_money as decimal(14, 2)) as employer_money,
     cast(round(employer_money * vested_pct, 2) as decimal(14, 2)) as vested_balance,
     cast(
-        case when employment_status = 'terminated' then employer_money - round(employer_money * vested_pct, 2) else 0 end
+        case
+            when employment_status = 'terminated' then employer_money - round(employer_money * vested_pct, 2)
+            else 0
+        end
         as decimal(14, 2)
     ) as forfeiture_amount,
     cast(

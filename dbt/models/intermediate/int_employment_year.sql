@@ -115,7 +115,9 @@ select
     scheduled_hours,
     -- scheduled hours for the days actually worked, for hours-based contribution eligibility
     cast(
-        {{ divide_rounded('scheduled_hours * ' ~ days_between('first_day_worked', 'last_day_worked'), days_in_year(), 0) }}
+        {{ divide_rounded(
+            'scheduled_hours * ' ~ days_between('first_day_worked', 'last_day_worked'), days_in_year(), 0
+        ) }}
         as integer
     ) as hours_worked,
     deferral_rate as deferral_rate_at_start,

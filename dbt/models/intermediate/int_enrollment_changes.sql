@@ -59,9 +59,15 @@ auto_candidates as (
     select
         auto_weighted.*,
         auto_weighted.window_opens + {{ var('auto_enrollment_window_days') }} as auto_enrollment_date,
-        {{ draw('auto_enrollment_opt_out', year='year(auto_weighted.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')') }}
+        {{ draw(
+            'auto_enrollment_opt_out',
+            year='year(auto_weighted.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')'
+        ) }}
             as opt_out_draw,
-        {{ draw('auto_enrollment_opt_out_date', year='year(auto_weighted.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')') }}
+        {{ draw(
+            'auto_enrollment_opt_out_date',
+            year='year(auto_weighted.window_opens + ' ~ var('auto_enrollment_window_days') ~ ')'
+        ) }}
             as opt_out_date_draw
     from auto_weighted
 ),
@@ -111,7 +117,9 @@ voluntary_decisions as (
         greatest(candidates.eligibility_date, candidates.first_day_worked)
             + cast(floor(
                 {{ draw('voluntary_enrollment_date', 'candidates.employee_id', replicate='candidates.replicate') }}
-                * {{ days_between('greatest(candidates.eligibility_date, candidates.first_day_worked)', 'candidates.last_day_worked') }}
+                * {{ days_between(
+                    'greatest(candidates.eligibility_date, candidates.first_day_worked)', 'candidates.last_day_worked'
+                ) }}
             ) as integer) as effective_date,
         behaviour.deferral_rate
     from candidates

@@ -11,7 +11,9 @@ start_population as (
 ),
 
 weighted as (
-    {{ with_band_multipliers('start_population', 'termination_hazards', ['age_band', 'tenure_band', 'level'], 'hazard_weight') }}
+    {{ with_band_multipliers(
+        'start_population', 'termination_hazards', ['age_band', 'tenure_band', 'level'], 'hazard_weight'
+    ) }}
 ),
 
 ranked as (

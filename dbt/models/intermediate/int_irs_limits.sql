@@ -13,7 +13,7 @@ published as (
 ),
 
 latest as (
-    select * from published where plan_year = (select max(plan_year) from published)
+    select * from published order by plan_year desc limit 1
 ),
 
 -- this year and the year before
@@ -24,7 +24,8 @@ plan_years as (
 growth as (
     select
         plan_years.plan_year,
-        latest.* exclude (plan_year),
+        -- the EXCLUDE list names latest's own column, which sqlfluff takes for an unqualified reference
+        latest.* exclude (plan_year),  -- noqa: RF02
         pow(1 + {{ rate('irs_projection_rate') }}, plan_years.plan_year - latest.plan_year) as factor
     from plan_years
     cross join latest
@@ -54,7 +55,7 @@ by_year as (
         plan_year, elective_deferral_limit, catch_up_limit, super_catch_up_limit, annual_additions_limit,
         compensation_limit, hce_threshold, key_employee_threshold, false as is_estimate
     from published
-    where plan_year in (select plan_year from plan_years)
+    where published.plan_year in (select plan_years.plan_year from plan_years)
     union all
     select * from projected
 ),

@@ -72,10 +72,10 @@ ranked as (
         {{ whole_years('worked.birth_date', look_back_end) }} >= 21
             and worked.hire_date + to_months(6) <= {{ look_back_end }} + 1
             and worked.scheduled_hours >= 910 as is_counted,
-        row_number() over (partition by worked.replicate order by worked.compensation desc, worked.employee_id)
+        row_number() over (partition by worked.replicate order by worked.compensation desc, worked.employee_id asc)
             as pay_rank,
         row_number() over (
-            partition by worked.replicate, worked.is_officer order by worked.compensation desc, worked.employee_id
+            partition by worked.replicate, worked.is_officer order by worked.compensation desc, worked.employee_id asc
         ) as officer_pay_rank
     from worked
 ),

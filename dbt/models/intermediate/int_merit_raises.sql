@@ -65,11 +65,13 @@ select
     employee_id,
     level,
     pay_before,
-    cast({{ divide_rounded('merit_numerator', 'merit_weighted_payroll * 1000000', 10) }} as decimal(12, 10)) as merit_rate,
+    cast({{ divide_rounded('merit_numerator', 'merit_weighted_payroll * 1000000', 10) }} as decimal(12, 10))
+        as merit_rate,
     cola_rate,
     cast(
         {{ divide_rounded(
-            cents('pay_before') ~ ' * ((1000000 + ' ~ millionths('cola_rate') ~ ') * merit_weighted_payroll + merit_numerator)',
+            cents('pay_before')
+            ~ ' * ((1000000 + ' ~ millionths('cola_rate') ~ ') * merit_weighted_payroll + merit_numerator)',
             'merit_weighted_payroll * 1000000 * 100',
             2
         ) }} as decimal(14, 2)

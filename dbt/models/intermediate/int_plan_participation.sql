@@ -121,7 +121,9 @@ state as (
 escalation as (
     select
         state.*,
-        make_date({{ var('simulation_year') }}, {{ var('escalation_effective_month') }}, {{ var('escalation_effective_day') }})
+        make_date(
+            {{ var('simulation_year') }}, {{ var('escalation_effective_month') }}, {{ var('escalation_effective_day') }}
+        )
             as escalation_date,
         state.escalation_opted_out_at_start
             or {{ draw('escalation_opt_out') }} < {{ var('escalation_opt_out_rate') }} as escalation_opted_out
@@ -163,7 +165,9 @@ select
     cast(
         case
             when is_escalated
-                then least(rate_before_escalation + {{ var('escalation_increment') }}, {{ var('escalation_maximum_rate') }})
+                then least(
+                    rate_before_escalation + {{ var('escalation_increment') }}, {{ var('escalation_maximum_rate') }}
+                )
             else rate_before_escalation
         end as decimal(8, 6)
     ) as deferral_rate,

@@ -20,7 +20,7 @@ candidates as (
         weighted.*,
         {{ draw('promotion') }} as promotion_draw
     from weighted
-    where weighted.level < (select max(level) from {{ ref('level_pay_bands') }})
+    where weighted.level < (select max(bands.level) from {{ ref('level_pay_bands') }} as bands)
 )
 
 select

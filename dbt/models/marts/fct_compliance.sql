@@ -41,7 +41,10 @@ prior_year_averages as materialized (
 {% endif %}
 
 {% for test, eligible, ratio, exempt, first_prior_year_average in [
-    ('adp', 'is_adp_eligible', 'actual_deferral_rate', 'true' if safe_harbor_match else 'false', 'prior_year_nhce_adp_rate'),
+    (
+        'adp', 'is_adp_eligible', 'actual_deferral_rate', 'true' if safe_harbor_match else 'false',
+        'prior_year_nhce_adp_rate'
+    ),
     ('acp', 'is_acp_eligible', 'actual_contribution_rate',
         '(select max(deferral_to) <= 0.06 from match_tiers where match_rate > 0)' if safe_harbor_match else 'false',
         'prior_year_nhce_acp_rate'),
@@ -51,7 +54,8 @@ prior_year_averages as materialized (
 {% elif var('simulation_year') == var('start_year') %}
     {% set prior_nhce_units = 'cast(round(' ~ rate(first_prior_year_average) ~ ' * 10000) as bigint)' %}
 {% else %}
-    {% set prior_nhce_units = '(select ' ~ test ~ '_units from prior_year_averages where prior_year_averages.replicate = '
+    {% set prior_nhce_units = '(select ' ~ test ~ '_units from prior_year_averages'
+        ~ ' where prior_year_averages.replicate = '
         ~ test ~ '_averages.replicate)' %}
 {% endif %}
 {{ average_percentage_test(test, 'people', eligible, ratio, exempt, prior_nhce_units) }},
@@ -69,9 +73,10 @@ hces as (
 determination as (
     select
         replicates.replicate,
-        count(*) filter (where is_key_employee) as key_employees,
-        coalesce(sum(top_heavy_balance_amount) filter (where is_key_employee), 0) as key_employee_balance,
-        coalesce(sum(top_heavy_balance_amount), 0) as total_balance
+        count(*) filter (where look_back.is_key_employee) as key_employees,
+        coalesce(sum(look_back.top_heavy_balance_amount) filter (where look_back.is_key_employee), 0)
+            as key_employee_balance,
+        coalesce(sum(look_back.top_heavy_balance_amount), 0) as total_balance
     from {{ replicate_numbers() }} as replicates
     left join {{ ref('int_look_back_year') }} as look_back
         on look_back.replicate = replicates.replicate
@@ -99,34 +104,41 @@ top_heavy as (
         {% if safe_harbor_match and not var('core_enabled') -%}
         'exempt'
         {%- else -%}
-        case when determination.key_employee_balance * 10 > determination.total_balance * 6 then 'top-heavy' else 'not top-heavy' end
+        case
+            when determination.key_employee_balance * 10 > determination.total_balance * 6 then 'top-heavy'
+            else 'not top-heavy'
+        end
         {%- endif %} as result,
         cast(least(30000, key_employee_rates.highest_millionths) as bigint) as minimum_millionths
     from determination
     inner join key_employee_rates on key_employee_rates.replicate = determination.replicate
 ),
 
+top_ups as (
+    select
+        people.replicate,
+        greatest(
+            0,
+            {{ divide_rounded(
+                'top_heavy.minimum_millionths * ' ~ cents('people.testing_compensation_amount'), '100000000', 2
+            ) }}
+                - people.employer_match_amount - people.employer_core_amount
+        ) as top_up
+    from people
+    inner join top_heavy on top_heavy.replicate = people.replicate
+    where top_heavy.result = 'top-heavy'
+        and not people.is_key_employee
+        and people.employment_status = 'active'
+        and people.is_adp_eligible
+),
+
 minimum_contributions as (
     select
         replicates.replicate,
-        count(*) filter (where top_up > 0) as participants,
-        coalesce(sum(top_up), 0) as amount
+        count(*) filter (where top_ups.top_up > 0) as participants,
+        coalesce(sum(top_ups.top_up), 0) as amount
     from {{ replicate_numbers() }} as replicates
-    left join (
-        select
-            people.replicate,
-            greatest(
-                0,
-                {{ divide_rounded('top_heavy.minimum_millionths * ' ~ cents('people.testing_compensation_amount'), '100000000', 2) }}
-                    - people.employer_match_amount - people.employer_core_amount
-            ) as top_up
-        from people
-        inner join top_heavy on top_heavy.replicate = people.replicate
-        where top_heavy.result = 'top-heavy'
-            and not people.is_key_employee
-            and people.employment_status = 'active'
-            and people.is_adp_eligible
-    ) as top_ups on top_ups.replicate = replicates.replicate
+    left join top_ups on top_ups.replicate = replicates.replicate
     group by replicates.replicate
 )
 

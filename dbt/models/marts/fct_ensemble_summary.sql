@@ -13,7 +13,10 @@ with
 summary as (
     select
         replicate,
-        columns(* exclude (scenario_id, plan_design_id, simulation_year, replicate, match_formula))::decimal(38, 6)
+        cast(
+            columns(* exclude (scenario_id, plan_design_id, simulation_year, replicate, match_formula))
+            as decimal(38, 6)
+        )
     from {{ ref('fct_yearly_summary') }}
     where simulation_year = {{ var('simulation_year') }}
 ),

@@ -66,7 +66,7 @@ promotions as (
 raises as (
     select
         replicate, employee_id, 'raise', 6, effective_date,
-        level, level, pay_before, pay_after, null, null, null, null
+        level as previous_level, level as new_level, pay_before, pay_after, null, null, null, null
     from {{ ref('int_merit_raises') }}
     where simulation_year = {{ var('simulation_year') }}
 ),

@@ -16,16 +16,17 @@ plan as (
 events as (
     select
         replicates.replicate,
-        count(*) filter (where event_type = 'hire') as hires,
-        count(*) filter (where event_type = 'termination') as experienced_terminations,
-        count(*) filter (where event_type = 'new_hire_termination') as new_hire_terminations,
-        count(*) filter (where event_type = 'promotion') as promotions,
-        count(*) filter (where event_type = 'raise') as raises,
-        count(*) filter (where event_type = 'enrollment' and event_detail = 'auto') as auto_enrollments,
-        count(*) filter (where event_type = 'enrollment' and event_detail = 'voluntary') as voluntary_enrollments,
-        count(*) filter (where event_type = 'opt_out') as opt_outs,
-        count(*) filter (where event_type = 'deferral_escalation') as escalations,
-        count(*) filter (where event_type = 'deferral_change') as deferral_changes
+        count(*) filter (where events.event_type = 'hire') as hires,
+        count(*) filter (where events.event_type = 'termination') as experienced_terminations,
+        count(*) filter (where events.event_type = 'new_hire_termination') as new_hire_terminations,
+        count(*) filter (where events.event_type = 'promotion') as promotions,
+        count(*) filter (where events.event_type = 'raise') as raises,
+        count(*) filter (where events.event_type = 'enrollment' and events.event_detail = 'auto') as auto_enrollments,
+        count(*) filter (where events.event_type = 'enrollment' and events.event_detail = 'voluntary')
+            as voluntary_enrollments,
+        count(*) filter (where events.event_type = 'opt_out') as opt_outs,
+        count(*) filter (where events.event_type = 'deferral_escalation') as escalations,
+        count(*) filter (where events.event_type = 'deferral_change') as deferral_changes
     from {{ replicate_numbers() }} as replicates
     left join {{ ref('fct_yearly_events') }} as events
         on events.replicate = replicates.replicate
@@ -36,19 +37,23 @@ events as (
 snapshot as (
     select
         replicates.replicate,
-        count(*) filter (where employment_status = 'active') as active_headcount_end,
-        sum(prorated_pay_amount) as total_prorated_pay,
-        sum({{ cents('annual_pay_amount') }}) filter (where employment_status = 'active') as active_pay_cents,
-        count(*) filter (where employment_status = 'active' and is_eligible) as eligible_actives,
-        count(*) filter (where employment_status = 'active' and is_eligible and is_enrolled) as enrolled_actives,
-        count(*) filter (where employment_status = 'active' and is_enrolled) as enrolled_active_count,
-        sum({{ millionths('deferral_rate') }}) filter (where employment_status = 'active' and is_enrolled)
+        count(*) filter (where snapshot.employment_status = 'active') as active_headcount_end,
+        sum(snapshot.prorated_pay_amount) as total_prorated_pay,
+        sum({{ cents('snapshot.annual_pay_amount') }}) filter (where snapshot.employment_status = 'active')
+            as active_pay_cents,
+        count(*) filter (where snapshot.employment_status = 'active' and snapshot.is_eligible) as eligible_actives,
+        count(*) filter (
+            where snapshot.employment_status = 'active' and snapshot.is_eligible and snapshot.is_enrolled
+        ) as enrolled_actives,
+        count(*) filter (where snapshot.employment_status = 'active' and snapshot.is_enrolled) as enrolled_active_count,
+        sum({{ millionths('snapshot.deferral_rate') }})
+            filter (where snapshot.employment_status = 'active' and snapshot.is_enrolled)
             as enrolled_deferral_millionths,
-        sum(employee_contribution_amount) as employee_contributions,
-        sum(employer_match_amount) as employer_match,
-        sum(employer_core_amount) as employer_core,
-        count(*) filter (where is_at_402g_limit) as employees_at_402g_limit,
-        sum(forfeiture_amount) as forfeitures
+        sum(snapshot.employee_contribution_amount) as employee_contributions,
+        sum(snapshot.employer_match_amount) as employer_match,
+        sum(snapshot.employer_core_amount) as employer_core,
+        count(*) filter (where snapshot.is_at_402g_limit) as employees_at_402g_limit,
+        sum(snapshot.forfeiture_amount) as forfeitures
     from {{ replicate_numbers() }} as replicates
     left join {{ ref('fct_workforce_snapshot') }} as snapshot
         on snapshot.replicate = replicates.replicate
@@ -59,11 +64,12 @@ snapshot as (
 accounts as (
     select
         replicates.replicate,
-        sum(employee_balance + employer_balance) as plan_balance,
-        sum(investment_return_amount) as investment_return,
-        sum(distribution_amount) as distributions,
-        count(*) filter (where employment_status <> 'active' and employee_balance + employer_balance > 0)
-            as former_participants
+        sum(accounts.employee_balance + accounts.employer_balance) as plan_balance,
+        sum(accounts.investment_return_amount) as investment_return,
+        sum(accounts.distribution_amount) as distributions,
+        count(*) filter (
+            where accounts.employment_status <> 'active' and accounts.employee_balance + accounts.employer_balance > 0
+        ) as former_participants
     from {{ replicate_numbers() }} as replicates
     left join {{ ref('int_account_balances') }} as accounts
         on accounts.replicate = replicates.replicate
@@ -95,7 +101,9 @@ select
     ) as participation_rate,
     cast(
         coalesce(
-            {{ divide_rounded('snapshot.enrolled_deferral_millionths', 'nullif(snapshot.enrolled_active_count, 0) * 1000000', 6) }},
+            {{ divide_rounded(
+                'snapshot.enrolled_deferral_millionths', 'nullif(snapshot.enrolled_active_count, 0) * 1000000', 6
+            ) }},
             0
         ) as decimal(8, 6)
     ) as avg_deferral_rate,
