@@ -754,7 +754,6 @@ def test_headline_gives_participation_deferral_and_the_net_cost_with_its_present
         ),
         "Employer cost net of forfeitures, 2025–2026 total": tuple(net(v, 2025) + net(v, 2026) for v in (base, auto)),
         "Present value of the net cost at 5%": (base_pv, auto_pv),
-        "Plan balance, 2026": (base[2026]["plan_balance_amount"], auto[2026]["plan_balance_amount"]),
     }
     assert list(rows) == list(expected)
     for label, (base_value, auto_value) in expected.items():
