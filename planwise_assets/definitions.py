@@ -27,11 +27,6 @@ from planwise_assets.defs.simulation.partitions import YearAxis, simulation_part
 from planwise_assets.defs.simulation.year_end_state import year_end_state_spec
 from planwise_assets.defs.warehouse.resources import ScenarioWarehouse
 
-# Dagster logs every event at DEBUG to the console of the process running a run: the terminal of
-# `planwise batch`, and of `planwise ui` for the runs it launches. The run's events stay in the
-# event log, which the UI shows in full; the terminal gets the warnings.
-QUIET_CONSOLE = dg.colored_console_logger.configured({"log_level": "WARNING"})
-
 
 @dg.definitions
 def defs() -> dg.Definitions:
@@ -67,7 +62,6 @@ def planwise_definitions(axis: YearAxis, warehouse: ScenarioWarehouse) -> dg.Def
         ],
         asset_checks=[every_scenario_file_is_valid],
         jobs=[*SCENARIO_JOBS, remove_scenario_job],
-        loggers={"console": QUIET_CONSOLE},
         sensors=[scenario_files_sensor(axis)],
         resources={
             "scenarios": ScenarioFolder(),

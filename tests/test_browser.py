@@ -228,10 +228,8 @@ def test_a_new_user_backfills_a_scenario_watches_it_succeed_and_sees_a_stale_yea
         page.wait_for_text("2027 was simulated before 2026 was simulated again")
         page.screenshot("stale_year")
 
-        # a quiet terminal: Dagster's services and runs log warnings only (no line per sensor tick), no beta warnings
+        # a quiet terminal: Dagster's services log warnings only (no line per sensor tick), no beta warnings
         terminal = re.sub(r"\x1b\[[0-9;]*m", "", dev.log_path.read_text())
         assert "dagster.daemon - INFO" not in terminal and "dagster-webserver - INFO" not in terminal
-        # nor a line per event of the runs it launched (they are in the run's event log)
-        assert " - DEBUG - " not in terminal and "STEP_SUCCESS" not in terminal
         assert "BetaWarning" not in terminal
     print(f"browser walk done in {time.monotonic() - started:.1f} s", flush=True)

@@ -32,6 +32,9 @@ from planwise_assets.lib.scenario_config import ScenarioConfig
 # failed once that process is gone, since nothing else ever will.
 PROCESS_TAG = "planwise/process"
 
+# Dagster logs every materialization at DEBUG; a terminal user wants the run's warnings only.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
 
 class ScenarioCancelled(PlanwiseError):
     """`planwise cancel` stopped one of the scenario's runs."""
@@ -91,7 +94,7 @@ def _execute(
         .resolve_job_def(job_name)
         .execute_in_process(
             instance=instance,
-            run_config={"resources": resources, **(run_config or {})},
+            run_config={**QUIET_LOGS, "resources": resources, **(run_config or {})},
             raise_on_error=False,
             tags={**(tags or {}), PROCESS_TAG: process_identity()},
             **options,
