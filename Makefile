@@ -31,4 +31,4 @@ bench: install        ## benchmark (medians of 3 runs; slow)
 
 lint: install         ## ruff, then sqlfluff on the dbt project's SQL (tests/test_sql_style.py)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	$(BIN)/pytest -q tests/test_sql_style.py
+	$(BIN)/pytest -q -m slow tests/test_sql_style.py

@@ -271,6 +271,19 @@ def test_the_uncertainty_sheet_gives_each_metrics_band_from_the_ensemble_mart(ba
     assert participation.number_format == "0.00%"
 
 
+def test_the_definitions_sheet_explains_the_uncertainty_sheets_statistics(base_workbook):
+    described = {
+        label: (column, meaning)
+        for sheet, label, column, meaning in _rows_until_blank(base_workbook["Definitions"])
+        if sheet == "Uncertainty"
+    }
+    assert list(described) == ["Mean", "P10", "Median (P50)", "P90", "Lowest", "Highest"]
+    assert described["P90"] == (
+        "p90_value",
+        "The 90th percentile of the metric over the replicates; one future in ten is higher.",
+    )
+
+
 def test_paired_differences_pair_each_replicate_with_the_baselines(comparison):
     ws = comparison["Paired_Differences"]
     header = [cell.value for cell in ws[1]]

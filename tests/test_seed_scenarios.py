@@ -92,3 +92,65 @@ def test_the_enhanced_match_with_the_response_raises_deferrals(seed_scenarios):
         assert rate > baseline_rate, year
     for (year, *_, baseline_deferrals), (*_, deferrals) in zip(baseline[2], enhanced[2], strict=True):
         assert deferrals > baseline_deferrals, year
+
+
+@pytest.fixture(scope="module")
+def seed_ensembles(planwise_home, instance):
+    """baseline and s3_enhanced_match as written, with `simulation.replicates: 25` added to baseline (which
+    s3 inherits), in a data root of their own. Returns per scenario the employer cost by (year, replicate)
+    and the ensemble mart's rows."""
+    import yaml
+
+    from planwise_assets.client.runs import run_scenario
+    from planwise_assets.lib.scenario_files import validate_folder
+
+    home = planwise_home / "seed_ensemble_home"
+    shutil.copytree(REPO_ROOT / "scenarios", home / "scenarios")
+    baseline_file = home / "scenarios" / "simulation_baseline.yaml"
+    config = yaml.safe_load(baseline_file.read_text())
+    config["simulation"]["replicates"] = 25
+    baseline_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("PLANWISE_HOME", str(home))
+    try:
+        valid, problems = validate_folder(home / "scenarios")
+        assert problems == []
+        results = {}
+        for scenario_id in ("baseline", "s3_enhanced_match"):
+            assert valid[scenario_id].config.simulation.replicates == 25
+            run_scenario(instance, valid[scenario_id].config, home / "scenarios")
+            costs = {
+                (year, replicate): cost
+                for year, replicate, cost in query(
+                    scenario_id, "select simulation_year, replicate, total_employer_cost_amount from fct_yearly_summary"
+                )
+            }
+            bands = query(
+                scenario_id,
+                "select metric, simulation_year, replicates, min_value, p10_value, p50_value, p90_value, max_value "
+                "from fct_ensemble_summary",
+            )
+            results[scenario_id] = (costs, bands)
+    finally:
+        monkeypatch.undo()
+    return results
+
+
+@pytest.mark.slow
+def test_the_enhanced_match_costs_more_in_every_replicate_of_every_year(seed_ensembles):
+    baseline, enhanced = seed_ensembles["baseline"][0], seed_ensembles["s3_enhanced_match"][0]
+    assert sorted(baseline) == sorted(enhanced) == [(y, r) for y in range(2025, 2030) for r in range(25)]
+    # common random numbers: replicate r of s3 is paired with replicate r of the baseline
+    differences = {key: enhanced[key] - baseline[key] for key in baseline}
+    assert all(difference > 0 for difference in differences.values()), min(differences.values())
+
+
+@pytest.mark.slow
+def test_the_seed_ensembles_bands_are_ordered_and_have_a_width(seed_ensembles):
+    for scenario_id, (_, bands) in seed_ensembles.items():
+        assert len(bands) == 5 * len({metric for metric, *_ in bands}), scenario_id
+        for metric, year, replicates, low, p10, p50, p90, high in bands:
+            assert replicates == 25
+            assert low <= p10 <= p50 <= p90 <= high, (scenario_id, metric, year)
+        costs = [(p10, p90) for metric, _, _, _, p10, _, p90, _ in bands if metric == "total_employer_cost_amount"]
+        assert len(costs) == 5 and all(p10 < p90 for p10, p90 in costs), scenario_id

@@ -2,7 +2,8 @@
 
 The rules and the ones left out, each with its reason, are in pyproject.toml ([tool.sqlfluff]);
 a model is rendered with the variables the project is parsed with (parse_vars()), so there is one
-list of them. `make lint` runs this test beside ruff.
+list of them. `make lint` runs this test beside ruff. It is in the slow suite (sqlfluff renders every model
+through dbt: about a minute), which CI runs after the default suite.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def _sql_files() -> list[Path]:
     return sorted(path for folder in ("models", "tests") for path in (DBT_PROJECT_DIR / folder).rglob("*.sql"))
 
 
+@pytest.mark.slow
 def test_every_model_and_data_test_follows_the_sql_style(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from sqlfluff.core import FluffConfig, Linter
 

@@ -30,16 +30,10 @@ from planwise_assets.defs.exports.formats import (
 
 SHEET = "Uncertainty"
 SUMMARY = "fct_yearly_summary"
+ENSEMBLE = "fct_ensemble_summary"
 P10, P50, P90 = Decimal("0.1"), Decimal("0.5"), Decimal("0.9")
-# fct_ensemble_summary's statistics, in the order the sheet shows them, under their headers
-STATISTICS = (
-    ("mean_value", "Mean"),
-    ("p10_value", "P10"),
-    ("p50_value", "Median (P50)"),
-    ("p90_value", "P90"),
-    ("min_value", "Lowest"),
-    ("max_value", "Highest"),
-)
+# fct_ensemble_summary's statistics, in the order the sheet shows them under their labels (the data dictionary)
+STATISTICS = ("mean_value", "p10_value", "p50_value", "p90_value", "min_value", "max_value")
 
 
 def percentile(values: Iterable[Any], fraction: Decimal) -> Decimal | None:
@@ -94,7 +88,7 @@ def write_uncertainty_sheet(
     by_metric: dict[str, list[tuple[Any, ...]]] = {}
     for row in ensemble.rows:
         record = dict(zip(ensemble.columns, row, strict=True))
-        statistics = tuple(record[column] for column, _ in STATISTICS)
+        statistics = tuple(record[column] for column in STATISTICS)
         by_metric.setdefault(record["metric"], []).append((record["simulation_year"], *statistics))
     rows, formats = [], []
     for metric in (metric for metric in metrics if metric in by_metric):
@@ -103,7 +97,7 @@ def write_uncertainty_sheet(
             fmt = summary_format(metric, kinds[metric], statistics)
             rows.append((label, year, *statistics))
             formats.append([GENERAL, GENERAL, *[fmt] * len(statistics)])
-    header = ["Metric", "Year", *[name for _, name in STATISTICS]]
+    header = ["Metric", "Year", *(dictionary.label(ENSEMBLE, column) for column in STATISTICS)]
     ws = wb.create_sheet(SHEET)
     write_cells_formatted(ws, Table(header, ["text", "integer", *["decimal"] * len(STATISTICS)], rows), formats, 2)
     replicates = max(ensemble.column("replicates"), default=0)
