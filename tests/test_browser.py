@@ -231,5 +231,8 @@ def test_a_new_user_backfills_a_scenario_watches_it_succeed_and_sees_a_stale_yea
         # a quiet terminal: Dagster's services log warnings only (no line per sensor tick), no beta warnings
         terminal = re.sub(r"\x1b\[[0-9;]*m", "", dev.log_path.read_text())
         assert "dagster.daemon - INFO" not in terminal and "dagster-webserver - INFO" not in terminal
+        # the runs it launched print their years' progress, not a DEBUG line per Dagster event
+        assert " - DEBUG - " not in terminal
+        assert "2025: simulated in" in terminal
         assert "BetaWarning" not in terminal
     print(f"browser walk done in {time.monotonic() - started:.1f} s", flush=True)

@@ -21,7 +21,9 @@ from planwise_assets.lib.files import atomic_file
 # Runs that carry a single scenario partition are limited to one at a time per scenario.
 # Range runs (one scenario over several years) carry no such tag; scenario_write_lock
 # serializes those. The event log is Dagster's SQLite one with pooled connections, in the
-# home's own folder.
+# home's own folder. A run whose config names no logger (those the UI, a backfill or the sensor
+# launch) prints on its console at python_log_level: the years' progress lines and the warnings,
+# not a DEBUG line per Dagster event; every event is still stored and shown in the UI.
 DAGSTER_YAML = """\
 event_log_storage:
   module: planwise_assets.dagster_home.event_log
@@ -34,6 +36,8 @@ run_queue:
       value:
         applyLimitPerUniqueValue: true
       limit: 1
+python_logs:
+  python_log_level: INFO
 telemetry:
   enabled: false
 """
