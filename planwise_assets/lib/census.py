@@ -592,10 +592,6 @@ def _plan_state(
     return values
 
 
-def _age(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
 def census_file(config: ScenarioConfig) -> Path:
     """The scenario's census file; without one, the generated default is written once and reused."""
     if config.census.path is not None:
