@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +21,32 @@ WORKFORCE_FINGERPRINT = (
 )
 
 
+@contextlib.contextmanager
+def _seed_home(home: Path, replicates: int = 1) -> Iterator[dict]:
+    """The repository's scenario files copied into a data root of their own (other tests have a "baseline"
+    too), with `simulation.replicates` set in baseline (which the others inherit); yields the valid
+    scenarios while PLANWISE_HOME points there."""
+    import yaml
+
+    from planwise_assets.lib.scenario_files import validate_folder
+
+    shutil.copytree(REPO_ROOT / "scenarios", home / "scenarios")
+    if replicates != 1:
+        baseline_file = home / "scenarios" / "simulation_baseline.yaml"
+        document = yaml.safe_load(baseline_file.read_text())
+        document["simulation"]["replicates"] = replicates
+        baseline_file.write_text(yaml.safe_dump(document, sort_keys=False))
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("PLANWISE_HOME", str(home))
+    try:
+        valid, problems = validate_folder(home / "scenarios")
+        assert problems == [] and sorted(valid) == sorted(SCENARIOS)
+        assert all(loaded.config.simulation.replicates == replicates for loaded in valid.values())
+        yield valid
+    finally:
+        monkeypatch.undo()
+
+
 @pytest.fixture(scope="module")
 def seed_scenarios(planwise_home, instance):
     """Run the repository's scenario files in a data root of their own (other tests have a "baseline" too).
@@ -27,15 +56,9 @@ def seed_scenarios(planwise_home, instance):
     margin, employee contributions).
     """
     from planwise_assets.client.runs import run_scenario
-    from planwise_assets.lib.scenario_files import validate_folder
 
     home = planwise_home / "seed_home"
-    shutil.copytree(REPO_ROOT / "scenarios", home / "scenarios")
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("PLANWISE_HOME", str(home))
-    try:
-        valid, problems = validate_folder(home / "scenarios")
-        assert problems == [] and sorted(valid) == sorted(SCENARIOS)
+    with _seed_home(home) as valid:
         results = {}
         for scenario_id in SCENARIOS:
             run_scenario(instance, valid[scenario_id].config, home / "scenarios")
@@ -50,8 +73,6 @@ def seed_scenarios(planwise_home, instance):
                 "from fct_compliance join fct_yearly_summary using (simulation_year) order by 1",
             )
             results[scenario_id] = (yearly, query(scenario_id, WORKFORCE_FINGERPRINT), compliance)
-    finally:
-        monkeypatch.undo()
     for scenario_id, (yearly, _, compliance) in results.items():
         print(scenario_id, [(y, float(p), float(d), float(c), float(pct)) for y, p, d, c, pct in yearly])
         print(scenario_id, [(y, float(n), float(m), float(e)) for y, n, m, e in compliance])
@@ -96,28 +117,14 @@ def test_the_enhanced_match_with_the_response_raises_deferrals(seed_scenarios):
 
 @pytest.fixture(scope="module")
 def seed_ensembles(planwise_home, instance):
-    """baseline and s3_enhanced_match as written, with `simulation.replicates: 25` added to baseline (which
-    s3 inherits), in a data root of their own. Returns per scenario the employer cost by (year, replicate)
-    and the ensemble mart's rows."""
-    import yaml
-
+    """baseline and s3_enhanced_match as written, as ensembles of 25 replicates. Returns per scenario the
+    employer cost by (year, replicate) and the ensemble mart's rows."""
     from planwise_assets.client.runs import run_scenario
-    from planwise_assets.lib.scenario_files import validate_folder
 
     home = planwise_home / "seed_ensemble_home"
-    shutil.copytree(REPO_ROOT / "scenarios", home / "scenarios")
-    baseline_file = home / "scenarios" / "simulation_baseline.yaml"
-    config = yaml.safe_load(baseline_file.read_text())
-    config["simulation"]["replicates"] = 25
-    baseline_file.write_text(yaml.safe_dump(config, sort_keys=False))
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("PLANWISE_HOME", str(home))
-    try:
-        valid, problems = validate_folder(home / "scenarios")
-        assert problems == []
+    with _seed_home(home, replicates=25) as valid:
         results = {}
         for scenario_id in ("baseline", "s3_enhanced_match"):
-            assert valid[scenario_id].config.simulation.replicates == 25
             run_scenario(instance, valid[scenario_id].config, home / "scenarios")
             costs = {
                 (year, replicate): cost
@@ -131,8 +138,6 @@ def seed_ensembles(planwise_home, instance):
                 "from fct_ensemble_summary",
             )
             results[scenario_id] = (costs, bands)
-    finally:
-        monkeypatch.undo()
     return results
 
 

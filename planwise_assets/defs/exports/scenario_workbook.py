@@ -62,8 +62,7 @@ from planwise_assets.defs.exports.sources import (
     single_run,
     yearly_summary,
 )
-from planwise_assets.defs.exports.uncertainty import ENSEMBLE, STATISTICS, single_run_note, write_uncertainty_sheet
-from planwise_assets.defs.exports.uncertainty import SHEET as UNCERTAINTY_SHEET
+from planwise_assets.defs.exports.uncertainty import single_run_note, uncertainty_definitions, write_uncertainty_sheet
 from planwise_assets.lib.census import census_file
 from planwise_assets.lib.data_root import warehouse_path
 from planwise_assets.lib.files import atomic_file, file_sha256, write_json
@@ -430,7 +429,7 @@ def write_scenario_outputs(
                     ("Summary", dictionary.columns(SUMMARY, metrics)),
                     (SNAPSHOT_SHEET, dictionary.columns(SNAPSHOT, snapshot_columns(con))),
                     ("Events_Summary", event_docs),
-                    *([(UNCERTAINTY_SHEET, dictionary.columns(ENSEMBLE, STATISTICS))] if ensemble is not None else []),
+                    *([uncertainty_definitions(dictionary)] if ensemble is not None else []),
                 ]
             ),
             frozen_columns=2,

@@ -19,7 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from planwise_assets.defs.exports.dictionary import DataDictionary
+from planwise_assets.defs.exports.dictionary import ColumnDoc, DataDictionary
 from planwise_assets.defs.exports.formats import (
     GENERAL,
     Table,
@@ -78,6 +78,11 @@ def uncertainty_notes(replicates: int) -> list[str]:
         "P10: a tenth of the replicates are at or below it; P90: a tenth at or above it. Percentiles interpolate "
         "linearly between ranks, as Excel's PERCENTILE.INC.",
     ]
+
+
+def uncertainty_definitions(dictionary: DataDictionary) -> tuple[str, list[ColumnDoc]]:
+    """The Uncertainty sheet's part of a Definitions sheet: what each statistic's column means."""
+    return SHEET, dictionary.columns(ENSEMBLE, STATISTICS)
 
 
 def write_uncertainty_sheet(
