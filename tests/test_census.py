@@ -542,6 +542,8 @@ def test_unsupported_suffix_is_rejected_on_read_and_write(tmp_path: Path, name: 
         ("EMP9,2011-01-01,2024-06-01,85000", "younger than 14 at the census date"),
         # born 2000-06-15, hired 2014-06-14: one day short of 14
         ("EMP9,2000-06-15,2014-06-14,85000", "hired before age 14"),
+        # born on 29 February 2000: 2014 has no 29 February, so on 28 February 2014 still 13
+        ("EMP9,2000-02-29,2014-02-28,85000", "hired before age 14"),
     ],
 )
 def test_an_implausible_age_is_rejected_naming_the_line_and_employee(tmp_path: Path, row: str, reason: str) -> None:
@@ -554,6 +556,20 @@ def test_the_oldest_and_youngest_plausible_employees_are_accepted(tmp_path: Path
     rows = ["EMP8,1924-12-31,1950-01-01,85000", "EMP9,2010-12-31,2024-12-31,30000"]
     frame = read_census(write_csv(tmp_path, [HEADER, *rows]), CENSUS_DATE)
     assert list(frame["employee_id"]) == ["EMP8", "EMP9"]
+
+
+def test_a_leap_day_birthday_is_passed_on_1_march_of_other_years(tmp_path: Path) -> None:
+    # born 2000-02-29: 14 on 2014-03-01 (hired that day); 24 on 2024-02-29, so at the census date
+    # 2024-12-31 vesting service of 24 years is possible and 25 is not
+    rows = ["EMP8,2000-02-29,2014-03-01,30000,24", "EMP9,1980-01-15,2010-03-01,85000,14"]
+    frame = read_census(write_csv(tmp_path, [f"{HEADER},vesting_service_years", *rows]), CENSUS_DATE)
+    assert list(frame["vesting_service_years"]) == [24, 14]
+    rows[0] = "EMP8,2000-02-29,2014-03-01,30000,25"
+    message = rejection(write_csv(tmp_path, [f"{HEADER},vesting_service_years", *rows]))
+    assert message.endswith(
+        "census.csv: vesting_service_years not a whole number from 0 to the age at the census date "
+        "at line 2 (EMP8: '25')"
+    )
 
 
 def test_pay_beyond_what_the_pay_columns_hold_is_rejected_naming_the_employee(tmp_path: Path) -> None:
