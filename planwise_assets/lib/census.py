@@ -498,7 +498,7 @@ def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
     if not rows:
         raise CensusError(f"{path}: no data rows")
 
-    raw = {name: list(map(str.strip, column)) for name, column in zip(header, zip(*rows), strict=True)}
+    raw = {name: list(map(str.strip, column)) for name, column in zip(header, zip(*rows, strict=True), strict=True)}
     ids = raw["employee_id"]
 
     def fail(reason: str, bad: list[int], show_value: str | None = None) -> NoReturn:
