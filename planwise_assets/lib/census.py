@@ -219,8 +219,9 @@ def generate_census(employees: int, seed: int, census_date: dt.date) -> pd.DataF
     )
 
 
-def _completed_years(start: np.ndarray, end: np.datetime64) -> np.ndarray:
-    """Whole calendar years from each start date to `end`, as a birthday or a service anniversary counts them."""
+def _completed_years(start: np.ndarray, end: np.ndarray | np.datetime64) -> np.ndarray:
+    """Whole calendar years from each start date to `end` (one date, or one per start date), as a
+    birthday or a service anniversary counts them: a 29 February one is passed on 1 March."""
     start_month = start.astype("datetime64[M]")
     end_month = end.astype("datetime64[M]")
     years = end.astype("datetime64[Y]").astype(np.int64) - start.astype("datetime64[Y]").astype(np.int64)
@@ -459,18 +460,6 @@ def _days(dates: list[dt.date | None]) -> np.ndarray:
     return np.fromiter(days_since_1970, dtype=np.int64, count=len(dates)).view("datetime64[D]")
 
 
-def _ages(birth: np.ndarray, on: np.ndarray | np.datetime64) -> np.ndarray:
-    """Whole years from each birth date to `on` (one date, or one per birth date)."""
-
-    def year_month_day(days: np.ndarray | np.datetime64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        years, months = days.astype("datetime64[Y]"), days.astype("datetime64[M]")
-        return years.astype(np.int64), (months - years).astype(np.int64), (days - months).astype(np.int64)
-
-    (birth_year, birth_month, birth_day), (year, month, day) = year_month_day(birth), year_month_day(on)
-    before_birthday = (month < birth_month) | ((month == birth_month) & (day < birth_day))
-    return year - birth_year - before_birthday
-
-
 def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
     """Validate a user's census file and return the normalized frame; any bad row is a CensusError.
 
@@ -540,17 +529,17 @@ def read_census(path: Path, census_date: dt.date) -> pd.DataFrame:
     birth, hire, term = dates["birth_date"], dates["hire_date"], dates["termination_date"]
     birth_days, hire_days, term_days = _days(birth), _days(hire), _days(term)
     census_day = np.datetime64(census_date, "D")
-    age_at_census = _ages(birth_days, census_day)
+    age_at_census = _completed_years(birth_days, census_day)
     order_checks = [
-        (f"hire_date after census date {census_date.isoformat()}", lambda: hire_days > census_day),
-        ("termination_date before hire_date", lambda: term_days < hire_days),
-        ("birth_date after hire_date", lambda: birth_days > hire_days),
-        (f"born more than {MAX_AGE} years before the census date", lambda: age_at_census > MAX_AGE),
-        (f"younger than {MIN_WORKING_AGE} at the census date", lambda: age_at_census < MIN_WORKING_AGE),
-        (f"hired before age {MIN_WORKING_AGE}", lambda: _ages(birth_days, hire_days) < MIN_WORKING_AGE),
+        (f"hire_date after census date {census_date.isoformat()}", hire_days > census_day),
+        ("termination_date before hire_date", term_days < hire_days),
+        ("birth_date after hire_date", birth_days > hire_days),
+        (f"born more than {MAX_AGE} years before the census date", age_at_census > MAX_AGE),
+        (f"younger than {MIN_WORKING_AGE} at the census date", age_at_census < MIN_WORKING_AGE),
+        (f"hired before age {MIN_WORKING_AGE}", _completed_years(birth_days, hire_days) < MIN_WORKING_AGE),
     ]
     for reason, is_bad in order_checks:
-        bad = np.flatnonzero(is_bad()).tolist()
+        bad = np.flatnonzero(is_bad).tolist()
         if bad:
             fail(reason, bad)
 
